@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test lint format migrate sync check run demo bench bench-bot messages clean
+
+help:
+	@echo "make demo   - the whole service offline: emulated Notion and Telegram, chat console"
+	@echo "make test   - lint and the whole test suite (DATABASE_URL picks the database)"
+	@echo "make run    - the real service from .env (admin, worker, bot)"
+	@echo "make bench  - sync benchmarks (PostgreSQL), see docs/PERFORMANCE.md"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate
+
+check: $(STAMP)
+	$(PY) manage.py notion_check
+
+bench: $(STAMP)
+	$(PY) -m bench.sync_bench $(BENCH_ARGS)
+
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l ru -l en --ignore=.venv --ignore=sandbox
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,200 @@
+"""Settings for the integrations service.
+
+Every setting is read here, once, from the environment (and an optional `.env` at the
+repository root). Other modules read `django.conf.settings`, never `os.environ`.
+"""
+
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _mapping(value: str) -> dict[str, str]:
+    """Parse `field=Notion property,field2=Other` into an ordered dict."""
+    result: dict[str, str] = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        field, sep, prop = item.partition("=")
+        if not sep or not field.strip() or not prop.strip():
+            raise environ.ImproperlyConfigured(
+                f"Cannot parse {item!r}: expected field=Notion property name"
+            )
+        result[field.strip()] = prop.strip()
+    return result
+
+
+SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-change-me-in-production")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "people",
+    "directions",
+    "integrations",
+    "botapp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # One writer at a time: WAL lets readers go on, IMMEDIATE transactions take the write
+    # lock up front (no deadlock upgrades), and a busy timeout queues writers politely.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    )
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = env(
+        "SQLITE_TEST_NAME", default=str(BASE_DIR / "var" / "test-db.sqlite3")
+    )
+else:
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="ru")
+LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env("TIME_ZONE", default="Europe/Moscow")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    "loggers": {
+        "integrations": {"level": env("LOG_LEVEL", default="INFO"), "propagate": True},
+        "botapp": {"level": env("LOG_LEVEL", default="INFO"), "propagate": True},
+        "httpx": {"level": "WARNING"},
+    },
+}
+
+# --- Telegram -------------------------------------------------------------------------
+TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_API_BASE_URL = env("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
+TELEGRAM_WEBHOOK_URL = env("TELEGRAM_WEBHOOK_URL", default="")
+TELEGRAM_WEBHOOK_SECRET = env("TELEGRAM_WEBHOOK_SECRET", default="")
+TELEGRAM_WEBHOOK_LISTEN = env("TELEGRAM_WEBHOOK_LISTEN", default="127.0.0.1:8443")
+# How often the worker edits the "sync started" message with progress.
+TELEGRAM_PROGRESS_INTERVAL = env.float("TELEGRAM_PROGRESS_INTERVAL", default=3.0)
+
+# --- Notion ---------------------------------------------------------------------------
+NOTION_TOKEN = env("NOTION_TOKEN", default="")
+NOTION_API_BASE_URL = env("NOTION_API_BASE_URL", default="https://api.notion.com").rstrip("/")
+NOTION_HUMANS_DATABASE_ID = env("NOTION_HUMANS_DATABASE_ID", default="")
+NOTION_DIRECTIONS_DATABASE_ID = env("NOTION_DIRECTIONS_DATABASE_ID", default="")
+NOTION_HUMANS_FIELDS = _mapping(
+    env(
+        "NOTION_HUMANS_FIELDS",
+        default="telegram=Telegram,email=Email,phone=Phone,status=Status",
+    )
+)
+NOTION_DIRECTIONS_FIELDS = _mapping(
+    env(
+        "NOTION_DIRECTIONS_FIELDS",
+        default="organizers=Organizers,deputies=Deputies,status=Status,description=Description",
+    )
+)
+NOTION_INACTIVE_STATUSES = [s.strip() for s in env.list("NOTION_INACTIVE_STATUSES", default=[])]
+NOTION_MAX_RPS = env.float("NOTION_MAX_RPS", default=2.5)  # 0 disables the client throttle
+NOTION_TIMEOUT = env.float("NOTION_TIMEOUT", default=30.0)  # seconds per request
+NOTION_MAX_RETRIES = env.int("NOTION_MAX_RETRIES", default=5)
+NOTION_RETRY_BASE_DELAY = env.float("NOTION_RETRY_BASE_DELAY", default=1.0)
+NOTION_RETRY_MAX_DELAY = env.float("NOTION_RETRY_MAX_DELAY", default=60.0)
+
+# --- Sync -----------------------------------------------------------------------------
+# Incremental syncs look back this far before the last successful start: Notion rounds
+# last_edited_time down to the minute.
+SYNC_INCREMENTAL_LOOKBACK_SECONDS = env.int("SYNC_INCREMENTAL_LOOKBACK_SECONDS", default=120)
+SYNC_MASS_DEACTIVATION_RATIO = env.float("SYNC_MASS_DEACTIVATION_RATIO", default=0.2)
+SYNC_MASS_DEACTIVATION_MIN = env.int("SYNC_MASS_DEACTIVATION_MIN", default=5)
+SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=1000)
+# A run whose heartbeat is older than this is considered dead and failed by the reaper.
+SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=180)
+SYNC_HEARTBEAT_SECONDS = env.float("SYNC_HEARTBEAT_SECONDS", default=5.0)
+# A queued run no worker picked up within this time is failed (and its lock released).
+SYNC_QUEUED_TIMEOUT_SECONDS = env.int("SYNC_QUEUED_TIMEOUT_SECONDS", default=1800)
+# How often progress is announced (signals -> bot message edits, CLI progress line).
+SYNC_PROGRESS_SECONDS = env.float("SYNC_PROGRESS_SECONDS", default=1.0)
+
+# --- Schedules (django-q2 cron strings, in TIME_ZONE) ---------------------------------
+SYNC_SCHEDULE_INCREMENTAL = env("SYNC_SCHEDULE_INCREMENTAL", default="*/15 * * * *")
+SYNC_SCHEDULE_FULL = env("SYNC_SCHEDULE_FULL", default="30 3 * * *")
+SYNC_SCHEDULE_REAPER = env("SYNC_SCHEDULE_REAPER", default="* * * * *")
+
+# --- django-q2 ------------------------------------------------------------------------
+# ORM broker: SQLite alone is enough. A sync that fails is recorded as failed and never
+# re-run by the queue (max_attempts=1, ack_failures); `timeout` < `retry` so a long task is
+# never delivered twice.
+Q_CLUSTER = {
+    "name": "integrations",
+    "orm": "default",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=3600),
+    "retry": env.int("Q_TIMEOUT", default=3600) + 600,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "poll": env.float("Q_POLL", default=0.2),
+    "save_limit": 1000,
+    "label": "Django Q2",
+}

@@ -1,0 +1,95 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+ACTIVE_STATUSES = ("queued", "running")
+
+
+class SyncRun(models.Model):
+    """One run of one sync kind, from any door (bot, schedule, CLI, admin).
+
+    The partial unique constraint is the lock: at most one queued-or-running run per kind,
+    enforced by the database so two doors racing cannot both win.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped")
+
+    class Trigger(models.TextChoices):
+        TELEGRAM = "telegram", _("Telegram")
+        SCHEDULE = "schedule", _("schedule")
+        CLI = "cli", _("command line")
+        ADMIN = "admin", _("admin")
+
+    class Mode(models.TextChoices):
+        FULL = "full", _("full")
+        INCREMENTAL = "incremental", _("incremental")
+
+    kind = models.CharField(_("kind"), max_length=50, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.FULL)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    allow_mass_deactivation = models.BooleanField(_("mass deactivation allowed"), default=False)
+    triggered_by = models.ForeignKey(
+        "people.Human",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sync_runs",
+        verbose_name=_("started by"),
+    )
+    chat_id = models.BigIntegerField(_("Telegram chat"), null=True, blank=True)
+    message_id = models.BigIntegerField(_("Telegram message"), null=True, blank=True)
+
+    queued_at = models.DateTimeField(_("queued at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
+    phase = models.CharField(_("phase"), max_length=32, blank=True, default="")
+
+    fetched = models.PositiveIntegerField(_("fetched"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    deactivated = models.PositiveIntegerField(_("deactivated"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    notion_requests = models.PositiveIntegerField(_("Notion requests"), default=0)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+    end_notified_at = models.DateTimeField(_("end reported at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-queued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="syncrun_one_active_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+    @property
+    def changes(self) -> int:
+        return self.created + self.updated + self.deactivated

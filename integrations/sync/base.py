@@ -1,0 +1,152 @@
+"""What every sync kind shares: the run context, the counts, and the failure types."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.utils.translation import gettext as _
+
+MAX_WARNINGS = 200
+T = TypeVar("T")
+
+
+@dataclass
+class SyncCounts:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class SyncFailed(Exception):
+    """A run cannot finish; `str()` is the reason, readable by a non-engineer."""
+
+
+class MassDeactivationRefused(SyncFailed):
+    pass
+
+
+@dataclass
+class Progress:
+    kind: str
+    phase: str  # "fetching" | "applying"
+    fetched: int
+    elapsed: float
+
+
+@dataclass
+class SyncContext:
+    """Everything a sync kind needs from its run, and nothing of the run's storage."""
+
+    run_id: int
+    kind: str
+    mode: str  # "full" | "incremental"
+    dry_run: bool = False
+    allow_mass_deactivation: bool = False
+    since: datetime | None = None
+    on_progress: Callable[[Progress], None] | None = None
+    gateway_factory: Callable[[], Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+    counts: SyncCounts = field(default_factory=SyncCounts)
+    started: float = field(default_factory=time.monotonic)
+    _dropped_warnings: int = 0
+    _gateway: Any = None
+
+    @property
+    def full(self) -> bool:
+        return self.mode == "full"
+
+    def warn(self, message: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message)
+        else:
+            self._dropped_warnings += 1
+
+    def final_warnings(self) -> list[str]:
+        if self._dropped_warnings:
+            return [
+                *self.warnings,
+                _("… and %(count)d more warnings") % {"count": self._dropped_warnings},
+            ]
+        return list(self.warnings)
+
+    def progress(self, phase: str) -> None:
+        if self.on_progress:
+            self.on_progress(
+                Progress(
+                    kind=self.kind,
+                    phase=phase,
+                    fetched=self.counts.fetched,
+                    elapsed=time.monotonic() - self.started,
+                )
+            )
+
+    def gateway(self) -> Any:
+        if self._gateway is None:
+            if self.gateway_factory is None:
+                from integrations.notion.factory import notion_gateway
+
+                self.gateway_factory = notion_gateway
+            self._gateway = self.gateway_factory()
+        return self._gateway
+
+    @property
+    def notion_requests(self) -> int:
+        return self._gateway.requests if self._gateway is not None else 0
+
+    def close(self) -> None:
+        if self._gateway is not None:
+            self._gateway.close()
+
+
+_DONE = object()
+
+
+def prefetch(source: Iterable[T], *, maxsize: int = 500) -> Iterator[T]:
+    """Iterate `source` in a background thread so network waits overlap our own work.
+
+    Errors in the producer are re-raised in the consumer; if the consumer stops early the
+    producer is told to stop at its next item.
+    """
+    items: queue.Queue = queue.Queue(maxsize=maxsize)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in source:
+                while not stop.is_set():
+                    try:
+                        items.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            items.put(exc)
+
+    thread = threading.Thread(target=produce, name="notion-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)

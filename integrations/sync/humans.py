@@ -1,0 +1,72 @@
+"""Sync kind `humans`: the Notion Humans database -> people.Human."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from integrations.notion.properties import text_of
+from integrations.notion.schema import TEXT_TYPES
+from integrations.sync import registry
+from integrations.sync.base import SyncContext
+from integrations.sync.engine import NotionModelSync, page_label
+from people.models import Human
+from people.normalize import normalize_telegram_username
+
+
+class HumansSync(NotionModelSync):
+    model = Human
+    database_setting = "NOTION_HUMANS_DATABASE_ID"
+    fields_setting = "NOTION_HUMANS_FIELDS"
+    rules = {
+        "telegram": TEXT_TYPES,
+        "email": ("email", *TEXT_TYPES),
+        "phone": ("phone_number", *TEXT_TYPES),
+        "status": ("status", "select"),
+    }
+    base_columns = ("full_name", "is_active")
+    field_columns = {
+        "telegram": ("telegram_username",),
+        "email": ("email",),
+        "phone": ("phone",),
+        "status": ("status",),
+    }
+
+    def decode(self, page: dict, values: dict[str, Any], title: str, ctx: SyncContext) -> dict:
+        raw_handle = text_of(values.get("telegram"))
+        handle, ok = normalize_telegram_username(raw_handle)
+        if not ok:
+            ctx.warn(
+                _("%(page)s: %(value)s is not a Telegram username; left empty.")
+                % {"page": page_label(page, title), "value": repr(raw_handle)}
+            )
+        status = text_of(values.get("status"))
+        return {
+            "full_name": title[:300],
+            "telegram_username": handle,
+            "telegram_user_id": None,
+            "email": text_of(values.get("email"))[:320],
+            "phone": text_of(values.get("phone"))[:64],
+            "status": status[:200],
+            "is_active": self.is_active_status(status),
+        }
+
+    def update_groups(self, old: dict, new: dict) -> tuple[str, ...]:
+        # A changed handle may belong to someone else now: drop the bound Telegram id so
+        # the next message re-authorises by the new handle.
+        if "telegram_username" in old and old["telegram_username"] != new["telegram_username"]:
+            return ("telegram_user_id",)
+        return ()
+
+
+registry.register(
+    registry.SyncKind(
+        name="humans",
+        label=gettext_lazy("Humans"),
+        description=gettext_lazy("people from the Humans database"),
+        run=HumansSync(),
+        order=10,
+    )
+)

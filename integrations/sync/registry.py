@@ -1,0 +1,93 @@
+"""The registry of sync kinds.
+
+A sync kind is one module in `integrations/sync/` that calls `register(...)` on import.
+The CLI choices, the bot's commands and buttons, the admin and the schedules all come from
+here, so a new kind (Google Sheets lists, participation reports) touches nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from integrations.sync.base import SyncContext, SyncCounts
+
+ALL = "all"
+_INFRASTRUCTURE = {"base", "registry", "engine", "staging"}
+
+
+@dataclass(frozen=True)
+class SyncKind:
+    name: str
+    label: Any  # lazy translation: "Humans"
+    run: Callable[[SyncContext], SyncCounts]
+    order: int = 100
+    # Nominative label used in sentences such as "Sync of humans".
+    description: Any = ""
+    # Kinds that run incremental syncs on the schedule; others only run full ones.
+    supports_incremental: bool = True
+    # For `notion_check`: a callable returning rows to print (optional).
+    check: Callable[..., Any] | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def command(self) -> str:
+        """The bot command that runs this kind: `sync_<name>`."""
+        return f"sync_{self.name}"
+
+
+_kinds: dict[str, SyncKind] = {}
+
+
+def register(kind: SyncKind) -> SyncKind:
+    if kind.name == ALL:
+        raise ValueError(f"{ALL!r} is reserved for running every kind")
+    _kinds[kind.name] = kind
+    return kind
+
+
+def get(name: str) -> SyncKind:
+    try:
+        return _kinds[name]
+    except KeyError:
+        raise UnknownSyncKind(name) from None
+
+
+def kinds() -> list[SyncKind]:
+    return sorted(_kinds.values(), key=lambda k: (k.order, k.name))
+
+
+def names() -> list[str]:
+    return [k.name for k in kinds()]
+
+
+def choices() -> list[str]:
+    """What a user may ask for: every kind, and `all`."""
+    return [*names(), ALL]
+
+
+def expand(name: str) -> list[str]:
+    """`all` -> every kind in order; a kind -> itself."""
+    if name == ALL:
+        return names()
+    get(name)
+    return [name]
+
+
+class UnknownSyncKind(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def autodiscover() -> None:
+    """Import every module of this package so its kinds register themselves."""
+    import integrations.sync as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name not in _INFRASTRUCTURE and not module.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{module.name}")

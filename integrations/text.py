@@ -1,0 +1,57 @@
+"""Plain-text renderings of runs shared by the CLI and other text doors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils.translation import gettext as _
+
+from integrations.models import SyncRun
+
+
+def format_duration(value: float | timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    if seconds < 60:
+        return _("%(s).1f s") % {"s": seconds}
+    minutes, seconds = divmod(int(seconds), 60)
+    return _("%(m)d min %(s)02d s") % {"m": minutes, "s": seconds}
+
+
+COLUMNS = (
+    ("id", "#"),
+    ("kind", _("kind")),
+    ("status", _("status")),
+    ("fetched", _("fetched")),
+    ("created", _("created")),
+    ("updated", _("updated")),
+    ("unchanged", _("unchanged")),
+    ("deactivated", _("deactivated")),
+    ("skipped", _("skipped")),
+    ("notion_requests", _("requests")),
+    ("duration", _("duration")),
+)
+
+
+def run_table(runs: list[SyncRun]) -> str:
+    header = [str(title) for _key, title in COLUMNS]
+    rows = []
+    for run in runs:
+        row = []
+        for key, _title in COLUMNS:
+            if key == "id":
+                row.append(f"#{run.pk}")
+            elif key == "status":
+                row.append(str(run.get_status_display()))
+            elif key == "duration":
+                row.append(format_duration(run.duration))
+            else:
+                row.append(str(getattr(run, key)))
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join
+    out = [line(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    out.append(line("-" * w for w in widths))
+    out += [line(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
