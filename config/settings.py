@@ -4,6 +4,7 @@ Every setting is read here, once, from the environment (and an optional `.env` a
 repository root). Other modules read `django.conf.settings`, never `os.environ`.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -93,8 +94,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 30,
         }
     )
+    # Tests use a file (not :memory:) so real subprocesses (runbot, qcluster) can share it;
+    # one per test process so concurrent test runs never meet.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env(
-        "SQLITE_TEST_NAME", default=str(BASE_DIR / "var" / "test-db.sqlite3")
+        "SQLITE_TEST_NAME", default=str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")
     )
 else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)

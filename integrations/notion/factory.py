@@ -7,13 +7,19 @@ from integrations.notion.client import NotionGateway, RetryPolicy
 from integrations.notion.errors import NotionConfigurationError
 
 
-def require_setting(name: str) -> str:
-    value = getattr(settings, name, "")
-    if not value:
+def require_settings(*names: str) -> list[str]:
+    """The values of these settings, or one error naming every one that is missing."""
+    missing = [name for name in names if not getattr(settings, name, "")]
+    if missing:
         raise NotionConfigurationError(
-            _("%(name)s is not set: add it to the environment or .env.") % {"name": name}
+            _("%(names)s not set: add to the environment or .env (see .env.example).")
+            % {"names": ", ".join(missing)}
         )
-    return value
+    return [getattr(settings, name) for name in names]
+
+
+def require_setting(name: str) -> str:
+    return require_settings(name)[0]
 
 
 def notion_gateway() -> NotionGateway:

@@ -17,7 +17,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.notion.factory import require_setting
+from integrations.notion.factory import require_settings
 from integrations.notion.properties import (
     UnknownPropertyType,
     decode_value,
@@ -80,7 +80,7 @@ class NotionModelSync:
 
     # -- the run ------------------------------------------------------------------------
     def __call__(self, ctx: SyncContext) -> SyncCounts:
-        database_id = require_setting(self.database_setting)
+        _token, database_id = require_settings("NOTION_TOKEN", self.database_setting)
         gateway = ctx.gateway()
         data_source_id = gateway.resolve_data_source(database_id)
         source = gateway.retrieve_data_source(data_source_id)
