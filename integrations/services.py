@@ -301,3 +301,19 @@ def sync_run_reap_stale(*, now=None) -> list[SyncRun]:
         except IllegalTransition:
             continue
     return reaped
+
+
+def sync_runs_enqueue(*, runs: list[SyncRun]) -> None:
+    """Hand queued runs to the django-q2 worker once the transaction that made them commits
+    (a worker must never look for a row that is not there yet)."""
+    from django_q.tasks import async_task
+
+    run_ids = [run.pk for run in runs]
+    transaction.on_commit(
+        lambda: async_task(
+            "integrations.tasks.execute_runs",
+            run_ids,
+            task_name=f"sync {' + '.join(r.kind for r in runs)} #{run_ids[0]}",
+            group="sync",
+        )
+    )
