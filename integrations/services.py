@@ -208,6 +208,8 @@ def sync_run_execute(
         since = _incremental_since(run.kind)
         if since is None:
             mode = SyncRun.Mode.FULL
+            SyncRun.objects.filter(pk=run.pk).update(mode=mode)
+            run.mode = mode
             warnings_before.append(
                 _("No earlier successful run: this incremental run fetched everything.")
             )

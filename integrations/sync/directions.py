@@ -44,7 +44,9 @@ class DirectionsSync(NotionModelSync):
                 record[f"_{role}"] = list(dict.fromkeys(values[field_name] or []))
         return record
 
-    def after_batch(self, batch: list[dict], ctx: SyncContext, changed: set[str]) -> set[str]:
+    keeps_records = True
+
+    def after_batch(self, batch: list[dict], ctx: SyncContext) -> set[str]:
         """Rebuild the participations of this batch's directions from their relations."""
         roles = [role for role in ROLE_FIELDS.values() if f"_{role}" in batch[0]]
         if not roles:
@@ -95,8 +97,9 @@ class DirectionsSync(NotionModelSync):
                 [Participation(direction_id=d, human_id=h, role=role) for d, h, role in new]
             )
         by_id = {v: k for k, v in direction_ids.items()}
+        stale_set = set(stale)
         return {by_id[key[0]] for key in new} | {
-            by_id[key[0]] for key, pk in existing.items() if pk in set(stale)
+            by_id[key[0]] for key, pk in existing.items() if pk in stale_set
         }
 
 

@@ -1,9 +1,9 @@
 """The Notion data source -> model sync shared by Humans and Directions.
 
-Fetch (in a background thread, overlapping with decoding) -> decode -> stage on disk ->
-apply in one short transaction: batch upserts with `bulk_create(update_conflicts=True)`,
-unchanged rows not written, soft deactivation behind the mass-deactivation guard. A dry run
-does all of it and rolls back.
+Fetch in a background thread (overlapping with everything else) -> decode -> diff each
+batch against the database and stage the changed rows (writers.py) -> apply in one short
+transaction: batch upserts, unchanged rows never written, soft deactivation behind the
+mass-deactivation guard. A dry run does all of it and rolls back.
 """
 
 from __future__ import annotations
@@ -24,14 +24,16 @@ from integrations.notion.properties import (
     parse_datetime,
     property_item_value,
 )
-from integrations.notion.schema import ResolvedSchema, resolve_schema
+from integrations.notion.schema import ResolvedProperty, ResolvedSchema, resolve_schema
 from integrations.sync.base import (
     MassDeactivationRefused,
     SyncContext,
     SyncCounts,
+    gc_tuned,
     prefetch,
 )
 from integrations.sync.staging import Staging
+from integrations.sync.writers import RowWriter, row_writer
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +43,8 @@ class SkipPage(Exception):
 
 
 def page_label(page: dict, title: str = "") -> str:
-    return (
-        f"«{title}» ({page.get('url') or page['id']})" if title else (page.get("url") or page["id"])
-    )
+    where = page.get("url") or page["id"]
+    return f"«{title}» ({where})" if title else where
 
 
 class NotionModelSync:
@@ -57,11 +58,22 @@ class NotionModelSync:
     base_columns: tuple[str, ...]
     #: mapping field -> model columns it fills (relations fill none)
     field_columns: dict[str, tuple[str, ...]] = {}
+    #: whether `after_batch` needs every record of the run in the apply transaction
+    keeps_records = False
+    _inactive: frozenset[str] = frozenset()
 
     # -- hooks --------------------------------------------------------------------------
     def decode(self, page: dict, values: dict[str, Any], title: str, ctx: SyncContext) -> dict:
         """Model values of one page; keys starting with `_` are for `after_batch` only."""
         raise NotImplementedError
+
+    def update_groups(self, old: dict, new: dict) -> tuple[str, ...]:
+        """Extra columns to write for this changed row (e.g. clearing a binding)."""
+        return ()
+
+    def after_batch(self, batch: list[dict], ctx: SyncContext) -> set[str]:
+        """In the apply transaction, per batch of records; returns page ids it changed."""
+        return set()
 
     def columns(self, schema: ResolvedSchema) -> list[str]:
         """The columns this run compares and writes: unmapped fields are left alone."""
@@ -70,13 +82,9 @@ class NotionModelSync:
             cols.extend(c for c in self.field_columns.get(field_name, ()) if c not in cols)
         return cols
 
-    def update_groups(self, old: dict, new: dict) -> tuple[str, ...]:
-        """Extra columns to write for this row (e.g. clearing a binding)."""
-        return ()
-
-    def after_batch(self, batch: list[dict], ctx: SyncContext, changed: set[str]) -> set[str]:
-        """Called in the apply transaction after each batch; returns page ids changed."""
-        return set()
+    def is_active_status(self, status: str | None) -> bool:
+        """False for the statuses in NOTION_INACTIVE_STATUSES (case-insensitive)."""
+        return (status or "").casefold() not in self._inactive
 
     # -- the run ------------------------------------------------------------------------
     def __call__(self, ctx: SyncContext) -> SyncCounts:
@@ -91,56 +99,76 @@ class NotionModelSync:
             rules=self.rules,
             setting=self.fields_setting,
         )
+        self._inactive = frozenset(s.casefold() for s in settings.NOTION_INACTIVE_STATUSES)
         columns = self.columns(schema)
+        batch_size = settings.SYNC_BATCH_SIZE
         counts = ctx.counts
         seen: set[str] = set()
-        with Staging(batch_size=settings.SYNC_BATCH_SIZE) as staging:
+        pending: list[dict] = []
+        writer = row_writer(
+            self.model,
+            unique_field="notion_page_id",
+            update_fields=[*columns, "notion_last_edited_time", "synced_at"],
+        )
+        with gc_tuned(), writer, Staging(batch_size=batch_size) as kept:
             ctx.progress("fetching")
-            for page in prefetch(self._pages(gateway, schema, ctx)):
-                page_id = page["id"]
-                if page_id in seen:
-                    continue
-                seen.add(page_id)
-                counts.fetched += 1
-                try:
-                    record = self._decode_page(page, schema, ctx)
-                except SkipPage as exc:
-                    counts.skipped += 1
-                    ctx.warn(str(exc))
-                else:
-                    staging.add(record)
+            for pages in prefetch(self._page_batches(gateway, schema, ctx), maxsize=20):
+                for page in pages:
+                    page_id = page["id"]
+                    if page_id in seen:
+                        continue
+                    seen.add(page_id)
+                    counts.fetched += 1
+                    try:
+                        pending.append(self._decode_page(page, schema, ctx))
+                    except SkipPage as exc:
+                        counts.skipped += 1
+                        ctx.warn(str(exc))
+                if len(pending) >= batch_size:
+                    self._diff(pending, columns, ctx, writer, kept)
+                    pending = []
                 ctx.progress("fetching")
+            if pending:
+                self._diff(pending, columns, ctx, writer, kept)
             ctx.progress("applying")
             with transaction.atomic():
-                self._apply(staging, seen, columns, ctx)
+                self._apply(writer, kept, seen, ctx)
                 if ctx.dry_run:
                     transaction.set_rollback(True)
         return counts
 
-    def _pages(self, gateway: Any, schema: ResolvedSchema, ctx: SyncContext) -> Iterator[dict]:
-        """Pages with truncated relation / people values completed (runs in the fetch thread)."""
+    def _page_batches(
+        self, gateway: Any, schema: ResolvedSchema, ctx: SyncContext
+    ) -> Iterator[list[dict]]:
+        """Pages, one query answer at a time, with truncated relation / people values
+        completed. Runs in the fetch thread."""
         window = "created_time" if ctx.full else "last_edited_time"
         paginated = [p for p in schema.fields.values() if p.type in ("relation", "people")]
-        for page in gateway.iter_pages(schema.data_source_id, window=window, since=ctx.since):
-            for prop in paginated:
-                value = page.get("properties", {}).get(prop.name)
-                if value and value.get("has_more"):
-                    items = gateway.property_items(page["id"], prop.id)
-                    if prop.type == "relation":
-                        value["relation"] = [
-                            {"id": property_item_value(i)}
-                            for i in items
-                            if i.get("type") == "relation"
-                        ]
-                    else:
-                        value["people"] = [i["people"] for i in items if i.get("type") == "people"]
-                    value["has_more"] = False
-            yield page
+        for pages in gateway.iter_page_batches(
+            schema.data_source_id, window=window, since=ctx.since
+        ):
+            for page in pages:
+                for prop in paginated:
+                    value = page.get("properties", {}).get(prop.name)
+                    if value and value.get("has_more"):
+                        self._complete(gateway, page, prop, value)
+            yield pages
+
+    @staticmethod
+    def _complete(gateway: Any, page: dict, prop: ResolvedProperty, value: dict) -> None:
+        items = gateway.property_items(page["id"], prop.id)
+        if prop.type == "relation":
+            value["relation"] = [
+                {"id": property_item_value(i)} for i in items if i.get("type") == "relation"
+            ]
+        else:
+            value["people"] = [i["people"] for i in items if i.get("type") == "people"]
+        value["has_more"] = False
 
     def _decode_page(self, page: dict, schema: ResolvedSchema, ctx: SyncContext) -> dict:
         props = page.get("properties") or {}
         title_prop = props.get(schema.title.name)
-        title = (decode_value(title_prop) if title_prop else "").strip()
+        title = decode_value(title_prop).strip() if title_prop else ""
         if not title:
             raise SkipPage(_("Page %(page)s has no title: skipped.") % {"page": page_label(page)})
         values: dict[str, Any] = {}
@@ -169,56 +197,61 @@ class NotionModelSync:
             record["is_active"] = False
         return record
 
-    @staticmethod
-    def is_active_status(status: str | None) -> bool:
-        inactive = {s.casefold() for s in settings.NOTION_INACTIVE_STATUSES}
-        return (status or "").casefold() not in inactive
-
-    def _apply(
-        self, staging: Staging, seen: set[str], columns: list[str], ctx: SyncContext
+    def _diff(
+        self,
+        batch: list[dict],
+        columns: list[str],
+        ctx: SyncContext,
+        writer: RowWriter,
+        kept: Staging,
     ) -> None:
-        model = self.model
+        """Classify a batch against the database and stage the rows that changed.
+
+        Runs outside any transaction while the next pages download: only this run writes
+        these columns (the per-kind lock), so what it reads stays true until the apply.
+        """
         counts = ctx.counts
+        existing = writer.existing([r["notion_page_id"] for r in batch], columns)
         now = timezone.now()
-        active_before = model.objects.filter(is_active=True).count()
-        for batch in staging.batches():
-            ids = [r["notion_page_id"] for r in batch]
-            existing = {
-                row["notion_page_id"]: row
-                for row in model.objects.filter(notion_page_id__in=ids).values(
-                    "notion_page_id", *columns
-                )
-            }
-            writes: dict[tuple[str, ...], list[models.Model]] = {}
-            changed: set[str] = set()
-            unchanged: set[str] = set()
-            for record in batch:
-                old = existing.get(record["notion_page_id"])
-                extra: tuple[str, ...] = ()
-                if old is None:
-                    counts.created += 1
-                elif all(old[c] == record[c] for c in columns):
-                    unchanged.add(record["notion_page_id"])
-                    continue
-                elif old["is_active"] and not record["is_active"]:
+        groups: dict[tuple[str, ...], list[dict]] = {}
+        for record in batch:
+            old = existing.get(record["notion_page_id"])
+            extra: tuple[str, ...] = ()
+            if old is None:
+                counts.created += 1
+            elif all(old[c] == record[c] for c in columns):
+                counts.unchanged += 1
+                record["_unchanged"] = True
+                continue
+            else:
+                if old["is_active"] and not record["is_active"]:
                     counts.deactivated += 1
                 else:
                     counts.updated += 1
-                if old is not None:
-                    extra = self.update_groups(old, record)
-                changed.add(record["notion_page_id"])
-                fields = {k: v for k, v in record.items() if not k.startswith("_")}
-                writes.setdefault(extra, []).append(model(**fields, synced_at=now))
-            for extra, objs in writes.items():
-                model.objects.bulk_create(
-                    objs,
-                    update_conflicts=True,
-                    unique_fields=["notion_page_id"],
-                    update_fields=[*columns, *extra, "notion_last_edited_time", "synced_at"],
-                )
-            relinked = self.after_batch(batch, ctx, changed) & unchanged
-            counts.unchanged += len(unchanged) - len(relinked)
-            counts.updated += len(relinked)
+                extra = self.update_groups(old, record)
+            row = {k: v for k, v in record.items() if not k.startswith("_")}
+            row["synced_at"] = now
+            groups.setdefault(extra, []).append(row)
+        for extra, rows in groups.items():
+            writer.stage(rows, extra=extra)
+        if self.keeps_records:
+            for record in batch:
+                kept.add(record)
+
+    def _apply(self, writer: RowWriter, kept: Staging, seen: set[str], ctx: SyncContext) -> None:
+        """The run's only writes, in one transaction: staged rows, relations, deactivation."""
+        model = self.model
+        counts = ctx.counts
+        active_before = model.objects.filter(is_active=True).count()
+        if not ctx.full:
+            self._guard(counts.deactivated, active_before, ctx)
+        writer.apply()
+        if self.keeps_records:
+            for batch in kept.batches():
+                unchanged = {r["notion_page_id"] for r in batch if r.get("_unchanged")}
+                relinked = self.after_batch(batch, ctx) & unchanged
+                counts.unchanged -= len(relinked)
+                counts.updated += len(relinked)
         if ctx.full:
             missing = [
                 pk
@@ -228,13 +261,12 @@ class NotionModelSync:
                 if page_id not in seen
             ]
             self._guard(counts.deactivated + len(missing), active_before, ctx)
+            now = timezone.now()
             for start in range(0, len(missing), 1000):
                 model.objects.filter(pk__in=missing[start : start + 1000]).update(
                     is_active=False, synced_at=now
                 )
             counts.deactivated += len(missing)
-        else:
-            self._guard(counts.deactivated, active_before, ctx)
 
     def _guard(self, deactivating: int, active_before: int, ctx: SyncContext) -> None:
         ratio = settings.SYNC_MASS_DEACTIVATION_RATIO

@@ -100,7 +100,7 @@ def test_concurrent_cli_run_in_another_process_exits_2(settings, sync, transacti
 
             assert second.returncode == 2
             assert f"#{running.pk}" in second.stderr
-            out, err = first.communicate(timeout=60)
+            _out, err = first.communicate(timeout=60)
             assert first.returncode == 0, err
         finally:
             if first.poll() is None:
