@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
 import collections
 import contextlib
 import datetime as dt
@@ -39,6 +40,7 @@ import gc
 import hashlib
 import json
 import logging
+import math
 import re
 import signal
 import socket
@@ -50,6 +52,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from operator import attrgetter
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -1300,8 +1303,12 @@ class NotionEmulator:
         if db is None:
             other = self._data_sources if kind == "database" else self._databases
             if cid in other and other[cid].shared:
-                hint = "data_sources" if kind == "database" else "databases"
-                message += f" (This ID belongs to a {'data source' if kind == 'database' else 'database'}: use /v1/{hint}/{cid}.)"
+                what, path = (
+                    ("data source", "data_sources")
+                    if kind == "database"
+                    else ("database", "databases")
+                )
+                message += f" (This ID belongs to a {what}: use /v1/{path}/{cid}.)"
         raise ApiError(404, "object_not_found", message)
 
     def _lookup_page(self, raw_id: str) -> _Page:
@@ -1345,10 +1352,22 @@ class NotionEmulator:
             if matches is None:
                 predicate = _compile_filter(db, filter_, "body.filter") if filter_ else None
                 order = _compile_sorts(db, sorts)
-                pages = [p for p in db.pages.values() if not p.in_trash]
-                if predicate is not None:
-                    pages = [p for p in pages if predicate(p)]
-                matches = order(pages)
+                by_timestamp = _timestamp_sort(sorts)
+                if by_timestamp is not None:
+                    # Fast path (what a sync sends): a pre-sorted index, bisected when the
+                    # filter is a plain range on the same timestamp.
+                    attr, descending = by_timestamp
+                    keys, index = self._timestamp_index(db, attr, descending)
+                    bounds = _timestamp_bounds(filter_, attr) if filter_ else (None, None)
+                    if bounds is None:
+                        matches = [p for p in index if predicate(p)]  # type: ignore[misc]
+                    else:
+                        matches = _slice_index(keys, index, bounds, descending)
+                else:
+                    pages = [p for p in db.pages.values() if not p.in_trash]
+                    if predicate is not None:
+                        pages = [p for p in pages if predicate(p)]
+                    matches = order(pages)
                 if len(db._cache) > 64:
                     db._cache.clear()
                 db._cache[fingerprint] = matches
@@ -1372,6 +1391,26 @@ class NotionEmulator:
             tail["request_status"] = self.request_status_complete
         tail["request_id"] = str(uuid.uuid4())
         return b'{"object":"list","results":[' + b",".join(blobs) + b"]," + _json_bytes(tail)[1:]
+
+    @staticmethod
+    def _timestamp_index(
+        db: Database, attr: str, descending: bool
+    ) -> tuple[list[int], list[_Page]]:
+        """Live pages ordered by ``attr`` (ties by id), with their sort keys; cached until the
+        next write to the database."""
+        cache_key = f"\x00index:{attr}:{descending}"
+        cached = db._cache.get(cache_key)
+        if cached is None:
+            live = [p for p in db.pages.values() if not p.in_trash]
+            get = attrgetter(attr)
+            if descending:
+                live.sort(key=lambda p: (-get(p), p.id))
+                keys = [-get(p) for p in live]
+            else:
+                live.sort(key=lambda p: (get(p), p.id))
+                keys = [get(p) for p in live]
+            cached = db._cache[cache_key] = (keys, live)  # type: ignore[assignment]
+        return cached  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ property items
 
@@ -1488,6 +1527,70 @@ def _decode_cursor(cursor: Any, qhash: str) -> int:
 
 
 _FilterFn = Callable[[_Page], bool]
+_TIMESTAMP_ATTRS = {"created_time": "created", "last_edited_time": "edited"}
+
+
+def _timestamp_sort(sorts: Any) -> tuple[str, bool] | None:
+    """(page attribute, descending) when the sorts are a single timestamp sort (or none)."""
+    if not sorts:
+        return "created", True
+    if len(sorts) == 1 and set(sorts[0]) == {"timestamp", "direction"}:
+        return _TIMESTAMP_ATTRS[sorts[0]["timestamp"]], sorts[0]["direction"] == "descending"
+    return None
+
+
+def _timestamp_bounds(f: Any, attr: str) -> tuple[int | None, int | None] | None:
+    """Inclusive integer bounds on ``attr`` equivalent to filter ``f``, or None when ``f`` is
+    not a plain range (one timestamp filter on ``attr`` or an ``and`` of them)."""
+    if not isinstance(f, dict):
+        return None
+    if set(f) == {"and"}:
+        lo: int | None = None
+        hi: int | None = None
+        for sub in f["and"]:
+            bounds = _timestamp_bounds(sub, attr)
+            if bounds is None:
+                return None
+            if bounds[0] is not None:
+                lo = bounds[0] if lo is None else max(lo, bounds[0])
+            if bounds[1] is not None:
+                hi = bounds[1] if hi is None else min(hi, bounds[1])
+        return lo, hi
+    ts = f.get("timestamp")
+    if _TIMESTAMP_ATTRS.get(ts) != attr or set(f) != {"timestamp", ts}:
+        return None
+    op, value = next(iter(f[ts].items()))
+    if op not in _DATE_OPS:
+        return None
+    moment, date_only = _parse_iso(value)
+    x = moment.timestamp()
+    day_end = math.ceil(x + 86400) - 1  # last second of a date-only day
+    if op == "on_or_after":
+        return math.ceil(x), None
+    if op == "after":
+        return (math.ceil(x + 86400) if date_only else math.floor(x) + 1), None
+    if op == "before":
+        return None, math.ceil(x) - 1
+    if op == "on_or_before":
+        return None, (day_end if date_only else math.floor(x))
+    if date_only:  # equals
+        return math.ceil(x), day_end
+    return (int(x), int(x)) if x == int(x) else (1, 0)
+
+
+def _slice_index(
+    keys: list[int],
+    index: list[_Page],
+    bounds: tuple[int | None, int | None],
+    descending: bool,
+) -> list[_Page]:
+    lo, hi = bounds
+    if descending:  # keys are negated timestamps
+        lo, hi = (None if hi is None else -hi), (None if lo is None else -lo)
+    i = 0 if lo is None else bisect.bisect_left(keys, lo)
+    j = len(keys) if hi is None else bisect.bisect_right(keys, hi)
+    return index[i:j] if i < j else []
+
 
 _DATE_OPS = ("equals", "before", "after", "on_or_before", "on_or_after")
 _RELATIVE_DATE_OPS = (
@@ -1740,7 +1843,8 @@ def _property_predicate(db: Database, schema: dict, ftype: str, cond: Any, where
             return lambda p: get_num(p) is None or cmp(get_num(p))
         return lambda p: get_num(p) is not None and cmp(get_num(p))
     raise _validation(
-        f"body failed validation: filtering on `{ptype}` properties is not supported by the emulator."
+        f"body failed validation: filtering on `{ptype}` properties is not supported by the "
+        "emulator."
     )
 
 

@@ -331,7 +331,7 @@ def _floor_minute(moment: dt.datetime) -> dt.datetime:
 
 
 def _default_start(count: int, per_minute: int) -> dt.datetime:
-    minutes = -(-count // max(1, per_minute)) + 2
+    minutes = -(-count // max(1, per_minute)) + 6  # room for edits a few minutes later
     return _floor_minute(dt.datetime.now(dt.UTC)) - dt.timedelta(minutes=minutes)
 
 
@@ -473,23 +473,28 @@ def add_humans(
     """Add ``count`` ordinary humans (HUMANS_SCHEMA) to ``database_id``; returns page ids.
 
     Created times: ``per_minute`` pages per minute going forward from ``start`` (default: so
-    that the last one is two minutes in the past). Handles stay unique, also against the
+    that the last one is a few minutes in the past). Handles stay unique, also against the
     pages already in the database. Fast: one bulk insert.
     """
-    rng = random.Random(seed)
+    rng = random.Random(f"add_humans/{seed}")  # a stream of its own: no clash with the org
     factory = _HumanFactory(rng, _existing_handles(emulator, database_id))
     start = _floor_minute(start) if start else _default_start(count, per_minute)
     base = int(start.timestamp())
     per_minute = max(1, per_minute)
+    existing = emulator.database(database_id).pages
     with _gc_paused():
-        rows = [
-            {
-                "page_id": _uuid(rng),
-                "properties": factory.row(),
-                "created_time": base + (i // per_minute) * 60,
-            }
-            for i in range(count)
-        ]
+        rows = []
+        for i in range(count):
+            page_id = _uuid(rng)
+            while page_id in existing:  # the same seed twice on one database
+                page_id = _uuid(rng)
+            rows.append(
+                {
+                    "page_id": page_id,
+                    "properties": factory.row(),
+                    "created_time": base + (i // per_minute) * 60,
+                }
+            )
         return emulator.add_pages_bulk(database_id, rows)
 
 
@@ -505,8 +510,10 @@ def build_organisation(
     """Create the Humans and Directions databases and fill them; see the module docstring.
 
     Needs ``humans >= 20`` and ``directions >= 4``. The big direction has 40 organisers and
-    30 deputies when there are at least ~90 active humans (fewer: half of them / the rest).
-    Humans are created first (``per_minute`` per minute from ``start``), directions after.
+    30 deputies when there are at least 70 active humans (~90 humans; with fewer, organisers
+    are served first). Humans are created first (``per_minute`` a minute from ``start``, a
+    tenth of them edited 1-4 minutes later), directions after. Default ``start``: early
+    enough that every timestamp is in the past.
     """
     if humans < 20:
         raise ValueError("build_organisation needs at least 20 humans")
@@ -593,7 +600,7 @@ def build_organisation(
     pool = list(active)
     for i, title in enumerate(direction_names):
         if i == big_at:
-            n_org = min(40, len(pool) // 2)
+            n_org = min(40, len(pool))  # organisers first: they must exceed 25
             n_dep = min(30, len(pool) - n_org)
             chosen = rng.sample(pool, n_org + n_dep)
             orgs, deps = chosen[:n_org], chosen[n_org:]
