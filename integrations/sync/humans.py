@@ -22,8 +22,8 @@ class HumansSync(NotionModelSync):
     fields_setting = "NOTION_HUMANS_FIELDS"
     rules = {
         "telegram": TEXT_TYPES,
-        "email": ("email", *TEXT_TYPES),
-        "phone": ("phone_number", *TEXT_TYPES),
+        "email": ("email", *(t for t in TEXT_TYPES if t != "email")),
+        "phone": ("phone_number", *(t for t in TEXT_TYPES if t != "phone_number")),
         "status": ("status", "select"),
     }
     base_columns = ("full_name", "is_active")

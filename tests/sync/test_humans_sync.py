@@ -215,3 +215,21 @@ def test_unshared_database_fails_with_a_readable_reason(org, notion, sync):
     assert result.code == 1
     assert org.humans_database_id in last_run().error
     assert "Traceback" not in result.err
+
+
+def test_page_with_odd_values_is_skipped_and_the_run_goes_on(org, notion, sync):
+    sync("humans")
+    odd = Human.objects.filter(is_active=True).first()
+    # Values no schema allows, as an API change or a corrupt page might send them.
+    page = notion.database(org.humans_database_id).pages[odd.notion_page_id]
+    page.props["Status"] = "not an object"
+    notion.update_page(odd.notion_page_id, properties={})
+
+    result = sync("humans")
+
+    run = last_run()
+    assert result.code == 0, result.err
+    assert run.skipped == 2  # the untitled page and this one
+    assert any(odd.full_name in w for w in run.warnings)
+    odd.refresh_from_db()
+    assert odd.is_active  # skipped, never deactivated or blanked

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 failure, 2 another run of that kind is active.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -83,14 +84,21 @@ class Command(BaseCommand):
             if tty:
                 phase = _("writing") if progress.phase == "applying" else _("fetching")
                 self.stdout.write(
-                    f"\r#{run.pk} {run.kind}: {phase}, "
+                    f"\r\033[K#{run.pk} {run.kind}: {phase}, "
                     + _("%(n)d pages") % {"n": progress.fetched}
                     + f", {format_duration(progress.elapsed)}   ",
                     ending="",
                 )
                 self.stdout.flush()
 
-        done = services.sync_runs_execute(runs=runs, on_progress=on_progress)
+        # The summary below says why a run failed; the service's log line would repeat it.
+        service_log = logging.getLogger("integrations.services")
+        level = service_log.level
+        service_log.setLevel(logging.ERROR)
+        try:
+            done = services.sync_runs_execute(runs=runs, on_progress=on_progress)
+        finally:
+            service_log.setLevel(level)
         if tty:
             self.stdout.write("")
         self.stdout.write(run_table(done))
