@@ -23,11 +23,18 @@ def main() -> None:
     database = emulator.add_database(title="Люди", properties=HUMANS_SCHEMA)
     add_humans(emulator, database.database_id, count, seed=1)
     emulator.prerender()  # serialise every page once, before anything is timed
-    print(json.dumps({
-        "base_url": emulator.base_url, "token": TOKEN,
-        "database_id": database.database_id, "data_source_id": database.data_source_id,
-        "seed_seconds": round(time.perf_counter() - started, 2),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "base_url": emulator.base_url,
+                "token": TOKEN,
+                "database_id": database.database_id,
+                "data_source_id": database.data_source_id,
+                "seed_seconds": round(time.perf_counter() - started, 2),
+            }
+        ),
+        flush=True,
+    )
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     emulator.stop()
 

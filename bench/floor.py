@@ -28,8 +28,10 @@ def plain(prop: dict | None) -> str:
 def pages(client: httpx.Client, data_source_id: str):
     lower, boundary = None, set()
     while True:
-        body: dict = {"page_size": 100,
-                      "sorts": [{"timestamp": "created_time", "direction": "ascending"}]}
+        body: dict = {
+            "page_size": 100,
+            "sorts": [{"timestamp": "created_time", "direction": "ascending"}],
+        }
         if lower:
             body["filter"] = {"timestamp": "created_time", "created_time": {"on_or_after": lower}}
         last_ts, last_ids = None, set()
@@ -54,8 +56,10 @@ def pages(client: httpx.Client, data_source_id: str):
 
 def main(base_url: str, token: str, data_source_id: str, dsn: str) -> None:
     headers = {"Authorization": f"Bearer {token}", "Notion-Version": "2025-09-03"}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client, \
-            psycopg.connect(dsn, autocommit=True) as conn:
+    with (
+        httpx.Client(base_url=base_url, headers=headers, timeout=60) as client,
+        psycopg.connect(dsn, autocommit=True) as conn,
+    ):
         conn.execute("DROP TABLE IF EXISTS floor_human")
         conn.execute(
             "CREATE TABLE floor_human (id text primary key, full_name text, telegram text, "
@@ -66,11 +70,16 @@ def main(base_url: str, token: str, data_source_id: str, dsn: str) -> None:
             for page in pages(client, data_source_id):
                 props = page["properties"]
                 title = next((p for p in props.values() if p["type"] == "title"), None)
-                copy.write_row((
-                    page["id"], plain(title), plain(props.get("Telegram")),
-                    plain(props.get("Email")), plain(props.get("Phone")),
-                    plain(props.get("Status")),
-                ))
+                copy.write_row(
+                    (
+                        page["id"],
+                        plain(title),
+                        plain(props.get("Telegram")),
+                        plain(props.get("Email")),
+                        plain(props.get("Phone")),
+                        plain(props.get("Status")),
+                    )
+                )
                 count += 1
     print(json.dumps({"rows": count}))
 

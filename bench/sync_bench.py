@@ -43,8 +43,11 @@ def run(cmd: list[str], env: dict) -> dict:
         out.seek(0)
         err.seek(0)
         result = {
-            "wall": wall, "rss_mb": usage.ru_maxrss / 1024, "code": proc.returncode,
-            "out": out.read().decode(), "err": err.read().decode(),
+            "wall": wall,
+            "rss_mb": usage.ru_maxrss / 1024,
+            "code": proc.returncode,
+            "out": out.read().decode(),
+            "err": err.read().decode(),
         }
     if result["code"] != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{result['out']}\n{result['err']}")
@@ -71,7 +74,9 @@ def last_run(url: str) -> dict:
 def start_emulator(count: int, latency: float = 0.0) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
         [PY, "-m", "bench.emulator", str(count), str(latency)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     info = json.loads(proc.stdout.readline())
     return proc, info
@@ -79,9 +84,13 @@ def start_emulator(count: int, latency: float = 0.0) -> tuple[subprocess.Popen, 
 
 def sync_env(url: str, emu: dict) -> dict:
     return {
-        **os.environ, "DATABASE_URL": url, "NOTION_TOKEN": emu["token"],
-        "NOTION_API_BASE_URL": emu["base_url"], "NOTION_HUMANS_DATABASE_ID": emu["database_id"],
-        "NOTION_MAX_RPS": "0", "LOG_LEVEL": "WARNING",
+        **os.environ,
+        "DATABASE_URL": url,
+        "NOTION_TOKEN": emu["token"],
+        "NOTION_API_BASE_URL": emu["base_url"],
+        "NOTION_HUMANS_DATABASE_ID": emu["database_id"],
+        "NOTION_MAX_RPS": "0",
+        "LOG_LEVEL": "WARNING",
     }
 
 
@@ -91,8 +100,15 @@ def measure_size(count: int) -> dict:
     try:
         env = sync_env(url, emu)
         run([PY, "manage.py", "migrate", "-v0"], env)
-        floor_cmd = [PY, "-m", "bench.floor", emu["base_url"], emu["token"],
-                     emu["data_source_id"], url.replace("postgres://", "postgresql://")]
+        floor_cmd = [
+            PY,
+            "-m",
+            "bench.floor",
+            emu["base_url"],
+            emu["token"],
+            emu["data_source_id"],
+            url.replace("postgres://", "postgresql://"),
+        ]
         run(floor_cmd, env)  # warm-up: the emulator serialises each page once
         floor = run(floor_cmd, env)
         full = run([PY, "-m", "bench.counting_sync", "humans", "--full"], env)
@@ -104,11 +120,15 @@ def measure_size(count: int) -> dict:
         emu_proc.wait()
     return {
         "n": count,
-        "floor_s": floor["wall"], "floor_rss": floor["rss_mb"],
-        "sync_s": full["wall"], "sync_rss": full["rss_mb"],
-        "sync_requests": full_run["requests"], "created": full_run["created"],
+        "floor_s": floor["wall"],
+        "floor_rss": floor["rss_mb"],
+        "sync_s": full["wall"],
+        "sync_rss": full["rss_mb"],
+        "sync_requests": full_run["requests"],
+        "created": full_run["created"],
         "sync_queries": json.loads(full["err"].strip().splitlines()[-1])["queries"],
-        "incr_s": incr["wall"], "incr_requests": incr_run["requests"],
+        "incr_s": incr["wall"],
+        "incr_requests": incr_run["requests"],
         "incr_writes": incr_run["created"] + incr_run["updated"] + incr_run["deactivated"],
         "incr_queries": json.loads(incr["err"].strip().splitlines()[-1])["queries"],
         "ratio": full["wall"] / floor["wall"],
@@ -127,8 +147,13 @@ def measure_latency(count: int) -> dict:
         emu_proc.terminate()
         emu_proc.wait()
     ideal = requests * LATENCY
-    return {"n": count, "sync_s": full["wall"], "requests": requests, "ideal_s": ideal,
-            "ratio": full["wall"] / ideal}
+    return {
+        "n": count,
+        "sync_s": full["wall"],
+        "requests": requests,
+        "ideal_s": ideal,
+        "ratio": full["wall"] / ideal,
+    }
 
 
 def table(rows: list[list[str]]) -> str:
@@ -145,29 +170,60 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
-    print(f"# {dt.date.today()} · {platform.node()} · {os.cpu_count()} cores · "
-          f"Python {platform.python_version()} · PostgreSQL · emulator in its own process")
+    print(
+        f"# {dt.date.today()} · {platform.node()} · {os.cpu_count()} cores · "
+        f"Python {platform.python_version()} · PostgreSQL · emulator in its own process"
+    )
     results = [measure_size(n) for n in sizes]
-    rows = [["humans", "floor s", "sync s", "sync/floor", "requests", "min requests",
-             "db queries", "peak RSS MB", "floor RSS MB", "no-change incr s", "incr requests",
-             "incr row writes", "incr queries"]]
+    rows = [
+        [
+            "humans",
+            "floor s",
+            "sync s",
+            "sync/floor",
+            "requests",
+            "min requests",
+            "db queries",
+            "peak RSS MB",
+            "floor RSS MB",
+            "no-change incr s",
+            "incr requests",
+            "incr row writes",
+            "incr queries",
+        ]
+    ]
     for r in results:
-        rows.append([
-            f"{r['n']:,}", f"{r['floor_s']:.2f}", f"{r['sync_s']:.2f}", f"{r['ratio']:.2f}",
-            str(r["sync_requests"]), str(2 + -(-r["n"] // 100)), str(r["sync_queries"]),
-            f"{r['sync_rss']:.0f}", f"{r['floor_rss']:.0f}", f"{r['incr_s']:.2f}",
-            str(r["incr_requests"]), str(r["incr_writes"]), str(r["incr_queries"]),
-        ])
+        rows.append(
+            [
+                f"{r['n']:,}",
+                f"{r['floor_s']:.2f}",
+                f"{r['sync_s']:.2f}",
+                f"{r['ratio']:.2f}",
+                str(r["sync_requests"]),
+                str(2 + -(-r["n"] // 100)),
+                str(r["sync_queries"]),
+                f"{r['sync_rss']:.0f}",
+                f"{r['floor_rss']:.0f}",
+                f"{r['incr_s']:.2f}",
+                str(r["incr_requests"]),
+                str(r["incr_writes"]),
+                str(r["incr_queries"]),
+            ]
+        )
     print(table(rows))
     by_n = {r["n"]: r for r in results}
     if 10000 in by_n and 50000 in by_n:
-        print(f"peak RSS growth 10,000 -> 50,000 humans: "
-              f"{by_n[50000]['sync_rss'] - by_n[10000]['sync_rss']:+.1f} MB")
+        print(
+            f"peak RSS growth 10,000 -> 50,000 humans: "
+            f"{by_n[50000]['sync_rss'] - by_n[10000]['sync_rss']:+.1f} MB"
+        )
     if args.latency_size:
         lat = measure_latency(args.latency_size)
-        print(f"latency mode ({LATENCY * 1000:.0f} ms per answer, {lat['n']:,} humans): "
-              f"sync {lat['sync_s']:.2f} s, {lat['requests']} requests x {LATENCY} s = "
-              f"{lat['ideal_s']:.2f} s, ratio {lat['ratio']:.3f}")
+        print(
+            f"latency mode ({LATENCY * 1000:.0f} ms per answer, {lat['n']:,} humans): "
+            f"sync {lat['sync_s']:.2f} s, {lat['requests']} requests x {LATENCY} s = "
+            f"{lat['ideal_s']:.2f} s, ratio {lat['ratio']:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -51,10 +51,16 @@ def test_closed_direction_is_inactive(org, sync):
 
 def test_changed_relation_rebuilds_participation(org, notion, sync):
     sync("all")
-    direction = next(d for d in org.direction_ids
-                     if d not in (org.big_direction_id, org.trashed_relation_direction_id))
-    newcomer = Human.objects.filter(is_active=True).exclude(
-        participations__direction__notion_page_id=direction).first()
+    direction = next(
+        d
+        for d in org.direction_ids
+        if d not in (org.big_direction_id, org.trashed_relation_direction_id)
+    )
+    newcomer = (
+        Human.objects.filter(is_active=True)
+        .exclude(participations__direction__notion_page_id=direction)
+        .first()
+    )
     notion.update_page(direction, properties={"Organizers": [newcomer.notion_page_id]})
 
     sync("directions")

@@ -7,8 +7,11 @@ from people.models import Human
 
 
 def snapshot():
-    return list(Human.objects.order_by("pk").values_list("notion_page_id", "full_name",
-                                                          "email", "is_active"))
+    return list(
+        Human.objects.order_by("pk").values_list(
+            "notion_page_id", "full_name", "email", "is_active"
+        )
+    )
 
 
 @pytest.mark.parametrize(

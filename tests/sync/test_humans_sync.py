@@ -15,8 +15,14 @@ def last_run(kind: str = "humans") -> SyncRun:
 def snapshot() -> list[tuple]:
     return list(
         Human.objects.order_by("notion_page_id").values_list(
-            "notion_page_id", "full_name", "telegram_username", "telegram_user_id", "email",
-            "phone", "status", "is_active",
+            "notion_page_id",
+            "full_name",
+            "telegram_username",
+            "telegram_user_id",
+            "email",
+            "phone",
+            "status",
+            "is_active",
         )
     )
 
@@ -49,8 +55,9 @@ def test_full_sync_uses_the_minimum_of_notion_requests(org, notion, sync):
 def test_handles_are_normalised_and_invalid_ones_warned(org, sync):
     sync("humans")
 
-    handles = list(Human.objects.exclude(telegram_username=None).values_list(
-        "telegram_username", flat=True))
+    handles = list(
+        Human.objects.exclude(telegram_username=None).values_list("telegram_username", flat=True)
+    )
     assert handles
     assert all(h == h.lower() and not h.startswith("@") and "/" not in h for h in handles)
     assert any("Telegram" in w for w in last_run().warnings)
@@ -68,8 +75,9 @@ def test_untitled_page_is_skipped_with_a_warning(org, sync):
     sync("humans")
 
     assert not Human.objects.filter(notion_page_id=org.untitled_human_id).exists()
-    assert any(org.untitled_human_id.replace("-", "") in w.replace("-", "")
-               for w in last_run().warnings)
+    assert any(
+        org.untitled_human_id.replace("-", "") in w.replace("-", "") for w in last_run().warnings
+    )
 
 
 def test_second_full_sync_writes_nothing(org, sync):

@@ -21,7 +21,10 @@ def test_check_names_a_property_that_is_missing(org, settings, db):
 
 
 def test_check_names_a_property_of_the_wrong_type(org, settings, db):
-    settings.NOTION_DIRECTIONS_FIELDS = {**settings.NOTION_DIRECTIONS_FIELDS, "organizers": "Status"}
+    settings.NOTION_DIRECTIONS_FIELDS = {
+        **settings.NOTION_DIRECTIONS_FIELDS,
+        "organizers": "Status",
+    }
 
     result = run_command("notion_check")
 

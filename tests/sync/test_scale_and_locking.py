@@ -83,7 +83,11 @@ def test_concurrent_cli_run_in_another_process_exits_2(settings, sync, transacti
         }
         first = subprocess.Popen(
             [sys.executable, "manage.py", "sync", "humans"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             deadline = time.monotonic() + 30
@@ -95,7 +99,11 @@ def test_concurrent_cli_run_in_another_process_exits_2(settings, sync, transacti
 
             second = subprocess.run(
                 [sys.executable, "manage.py", "sync", "humans"],
-                cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
 
             assert second.returncode == 2
