@@ -8,12 +8,13 @@ raises IntegrityError in the database, which we turn into `SyncAlreadyActive`.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -185,6 +186,36 @@ def sync_runs_execute(
     return done
 
 
+class Heartbeat:
+    """Writes the run's heartbeat and progress from a thread of its own, every
+    SYNC_HEARTBEAT_SECONDS, whatever the run is doing: waiting out a long Retry-After is
+    still alive, and only a dead worker goes quiet (then the reaper fails the run)."""
+
+    def __init__(self, run: SyncRun) -> None:
+        self.run = run
+        self.phase = "starting"
+        self.fetched = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run.pk}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(settings.SYNC_HEARTBEAT_SECONDS):
+                try:
+                    sync_run_heartbeat(run=self.run, phase=self.phase, fetched=self.fetched)
+                except DatabaseError:
+                    logger.warning("Heartbeat of run #%s not written", self.run.pk, exc_info=True)
+        finally:
+            connections.close_all()
+
+
 def _incremental_since(kind: str):
     last = sync_run_last_success(kind=kind)
     if last is None:
@@ -213,14 +244,13 @@ def sync_run_execute(
             warnings_before.append(
                 _("No earlier successful run: this incremental run fetched everything.")
             )
-    last = {"beat": time.monotonic(), "told": 0.0, "phase": ""}
+    last = {"told": 0.0, "phase": ""}
+    heartbeat = Heartbeat(run)
 
     def progress(p: Progress) -> None:
         now = time.monotonic()
+        heartbeat.phase, heartbeat.fetched = p.phase, p.fetched
         phase_changed = p.phase != last["phase"]
-        if phase_changed or now - last["beat"] >= settings.SYNC_HEARTBEAT_SECONDS:
-            last["beat"] = now
-            sync_run_heartbeat(run=run, phase=p.phase, fetched=p.fetched)
         if phase_changed or now - last["told"] >= settings.SYNC_PROGRESS_SECONDS:
             last["told"], last["phase"] = now, p.phase
             run.phase, run.fetched = p.phase, p.fetched
@@ -240,6 +270,7 @@ def sync_run_execute(
         warnings=warnings_before,
     )
     status, error = SyncRun.Status.SUCCEEDED, ""
+    heartbeat.start()
     try:
         kind.run(ctx)
     except (SyncFailed, NotionError) as exc:
@@ -250,6 +281,7 @@ def sync_run_execute(
         error = _("Internal error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
         logger.exception("Sync run #%s (%s) crashed", run.pk, run.kind)
     finally:
+        heartbeat.stop()
         ctx.close()
     counts = ctx.counts.as_dict()
     if status == SyncRun.Status.FAILED:
