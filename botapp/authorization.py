@@ -1,0 +1,57 @@
+"""Who may talk to the bot: active Humans, recognised by Telegram id, else by username."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from botapp import services
+from people.models import Human
+from people.selectors import TelegramMatchProblem, human_for_telegram
+from people.services import human_bind_telegram
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The parts of a Telegram update authorisation looks at."""
+
+    user_id: int
+    username: str | None
+    full_name: str
+    chat_id: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Authorization:
+    human: Human | None
+    # Why the sender was refused: a `TelegramMatchProblem` value.
+    problem: str | None = None
+    # Whether to answer the refusal (outsiders are answered once per cooldown).
+    answer: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.human is not None
+
+
+def authorize(sender: Sender) -> Authorization:
+    """Authorise one update's sender; binds the Telegram id on a member's first message and
+    records every refused attempt."""
+    match = human_for_telegram(user_id=sender.user_id, username=sender.username)
+    if match.ok:
+        if match.by_username:
+            human_bind_telegram(human=match.human, user_id=sender.user_id)
+        return Authorization(human=match.human)
+    problem = match.problem or TelegramMatchProblem.UNKNOWN
+    with transaction.atomic():
+        attempt = services.access_attempt_record(
+            telegram_user_id=sender.user_id,
+            username=sender.username,
+            full_name=sender.full_name,
+            chat_id=sender.chat_id,
+            text=sender.text,
+            reason=problem.value,
+        )
+    return Authorization(human=None, problem=problem.value, answer=attempt.answered)

@@ -1,0 +1,84 @@
+"""Assembles the bot: the PTB Application, its handlers (from the sync registry), the menu."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.utils import translation
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from botapp import handlers, texts
+from integrations.sync import registry
+
+logger = logging.getLogger(__name__)
+
+# Updates the bot reads; anything else (edits, reactions, members) is not asked for.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+MENU_LANGUAGES = ("ru", "en")
+CONCURRENT_UPDATES = 32
+
+
+def build_application(*, token: str, base_url: str | None = None) -> Application:
+    builder = (
+        Application.builder()
+        .token(token)
+        .base_url(base_url or settings.TELEGRAM_API_BASE_URL)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .connection_pool_size(CONCURRENT_UPDATES + 4)
+        .post_init(post_init)
+    )
+    application = builder.build()
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
+    commands = [
+        CommandHandler("start", handlers.start),
+        CommandHandler("help", handlers.help_command),
+        CommandHandler("sync", handlers.sync_menu),
+        *[
+            CommandHandler(kind.command, handlers.sync_kind_command(kind.name))
+            for kind in registry.kinds()
+        ],
+        CommandHandler("sync_all", handlers.sync_kind_command(registry.ALL)),
+        CommandHandler("status", handlers.status),
+        CommandHandler("history", handlers.history),
+        CommandHandler("subscribe", handlers.subscribe),
+        CommandHandler("unsubscribe", handlers.unsubscribe),
+        CommandHandler("whoami", handlers.whoami),
+        CallbackQueryHandler(handlers.sync_button, pattern=f"^{handlers.SYNC_PREFIX}"),
+        CallbackQueryHandler(handlers.subscribe_button, pattern=f"^{handlers.SUBSCRIBE_PREFIX}"),
+        CallbackQueryHandler(handlers.stale_button),
+        MessageHandler(filters.COMMAND, handlers.unknown_command),
+        MessageHandler(filters.ALL, handlers.plain_text),
+    ]
+    application.add_handlers(commands)
+    application.add_error_handler(handlers.on_error)
+
+
+def menu(language: str) -> list[BotCommand]:
+    with translation.override(language):
+        return [
+            BotCommand(command, description)
+            for command, description in texts.command_descriptions(registry.kinds())
+        ]
+
+
+async def post_init(application: Application) -> None:
+    """Register the command menu: the default one in LANGUAGE_CODE, plus ru and en."""
+    bot = application.bot
+    await bot.set_my_commands(menu(settings.LANGUAGE_CODE))
+    for language in MENU_LANGUAGES:
+        await bot.set_my_commands(menu(language), language_code=language)
+    logger.info("Bot @%s is ready", bot.username)

@@ -1,0 +1,396 @@
+"""The bot's update callbacks: parse the update, call one service, answer with a text.
+
+Every callback runs under `bot_handler`, which activates the bot's language for the update.
+Database work goes through `db()` (a worker thread, `close_old_connections()` around it):
+nothing blocks the event loop. Authorisation (`guard`) runs first, in handler group -1,
+and stops the update for anyone who is not an active member.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import translation
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from botapp import authorization, selectors, services, texts
+from botapp.notifier import retry_seconds
+from integrations.services import SyncAlreadyActive
+from integrations.sync import registry
+
+logger = logging.getLogger(__name__)
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+# callback_data prefixes (Telegram allows 64 bytes).
+SYNC_PREFIX = "sync:"
+SUBSCRIBE_PREFIX = "sub:"
+MAX_REPLY_WAIT = 10.0
+
+
+def _call_db(fn, /, *args, **kwargs):
+    close_old_connections()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        close_old_connections()
+
+
+async def db(fn, /, *args, **kwargs):
+    """Run ORM work (a service, a selector, a render that reads relations) off the loop."""
+    return await sync_to_async(_call_db)(fn, *args, **kwargs)
+
+
+def bot_handler(callback: Callback) -> Callback:
+    @functools.wraps(callback)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        with translation.override(settings.LANGUAGE_CODE):
+            await callback(update, context)
+
+    return wrapper
+
+
+# --- answering -------------------------------------------------------------------------
+
+
+async def reply(
+    update: Update, text: str, *, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat of the update (quoting the command in groups).
+
+    Flood control (429) is sat through once when it is short; other errors go to the error
+    handler.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    kwargs = {
+        "text": text,
+        "parse_mode": ParseMode.HTML,
+        "reply_markup": markup,
+        "link_preview_options": LinkPreviewOptions(is_disabled=True),
+    }
+    for attempt in (1, 2):
+        try:
+            if update.message is not None:
+                return await update.message.reply_text(**kwargs)
+            return await chat.send_message(**kwargs)
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            if attempt == 2 or seconds > MAX_REPLY_WAIT:
+                raise
+            await asyncio.sleep(seconds)
+    return None
+
+
+def human_of(context: ContextTypes.DEFAULT_TYPE):
+    return context.human  # set by guard()
+
+
+# --- authorisation ---------------------------------------------------------------------
+
+
+def _addressed_to_bot(message: Message, bot_username: str) -> bool:
+    """In groups only commands for this bot (or mentions of it) are ours to answer."""
+    text = message.text or ""
+    mention = "@" + bot_username.lower()
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0].lower()
+        return "@" not in command or command.endswith(mention)
+    return mention in text.lower()
+
+
+async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group -1: let members through (context.human), answer outsiders once, drop the rest."""
+    user = update.effective_user
+    chat = update.effective_chat
+    message = update.message
+    query = update.callback_query
+    if user is None or user.is_bot or (message is None and query is None):
+        raise ApplicationHandlerStop
+    in_group = chat is not None and chat.type != ChatType.PRIVATE
+    if message is not None and in_group and not _addressed_to_bot(message, context.bot.username):
+        raise ApplicationHandlerStop
+    text = (message.text or message.caption or "") if message is not None else (query.data or "")
+    sender = authorization.Sender(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        chat_id=chat.id if chat else None,
+        text=text,
+    )
+    result = await db(authorization.authorize, sender)
+    if result.ok:
+        context.human = result.human
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        if result.problem == "ambiguous":
+            answer = texts.access_ambiguous(user_id=user.id, username=user.username)
+        else:
+            answer = texts.access_refused(user_id=user.id, username=user.username)
+        if query is not None:
+            await query.answer(
+                texts.plain(answer, limit=190) if result.answer else None,
+                show_alert=result.answer,
+            )
+        elif result.answer:
+            await reply(update, answer)
+    logger.info(
+        "Refused %s (id %s, @%s): %s", user.full_name, user.id, user.username, result.problem
+    )
+    raise ApplicationHandlerStop
+
+
+# --- help ------------------------------------------------------------------------------
+
+
+@bot_handler
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    first_name = update.effective_user.first_name
+    await reply(update, texts.help_text(registry.kinds(), first_name=first_name))
+
+
+@bot_handler
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, texts.help_text(registry.kinds()))
+
+
+@bot_handler
+async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.args:
+        await reply(update, texts.no_arguments("whoami"))
+        return
+    user = update.effective_user
+    subscription = await db(selectors.subscription_for_chat, chat_id=update.effective_chat.id)
+    await reply(
+        update,
+        texts.whoami(
+            full_name=human_of(context).full_name,
+            user_id=user.id,
+            username=user.username,
+            subscription=subscription,
+        ),
+    )
+
+
+@bot_handler
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    command = (update.message.text or "").split(maxsplit=1)[0]
+    await reply(update, texts.unknown_command(command))
+
+
+@bot_handler
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, texts.plain_text_hint())
+
+
+@bot_handler
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer(texts.stale_button(), show_alert=True)
+
+
+# --- syncs -----------------------------------------------------------------------------
+
+
+def _sync_keyboard() -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(str(kind.label), callback_data=f"{SYNC_PREFIX}{kind.name}")
+        for kind in registry.kinds()
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    everything = InlineKeyboardButton(
+        texts.sync_button_all(), callback_data=f"{SYNC_PREFIX}{registry.ALL}"
+    )
+    rows.append([everything])
+    return InlineKeyboardMarkup(rows)
+
+
+async def run_sync(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> None:
+    """Create the runs (the database lock decides), answer with #id, then queue them."""
+    chat = update.effective_chat
+    try:
+        runs = await db(
+            services.telegram_sync_request, human=human_of(context), kind=kind, chat_id=chat.id
+        )
+    except SyncAlreadyActive as busy:
+        await reply(update, texts.sync_busy(busy.run))
+        return
+    message = None
+    try:
+        message = await reply(update, texts.sync_accepted(runs))
+    finally:
+        # Queue even when the answer failed: the run must not wait for the queued-timeout.
+        await db(
+            services.telegram_sync_dispatch,
+            runs=runs,
+            message_id=message.message_id if message else None,
+        )
+
+
+def sync_kind_command(kind: str) -> Callback:
+    """`/sync_<kind>` (and `/sync_all`) for one registered kind."""
+
+    @bot_handler
+    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if context.args:
+            command = "sync_all" if kind == registry.ALL else registry.get(kind).command
+            await reply(update, texts.no_arguments(command))
+            return
+        await run_sync(update, context, kind)
+
+    callback.__name__ = f"sync_{kind}"
+    return callback
+
+
+@bot_handler
+async def sync_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/sync` shows buttons; `/sync humans` works as `/sync_humans`."""
+    if context.args:
+        wanted = " ".join(context.args).strip().lower().removeprefix("sync_")
+        if len(context.args) == 1 and wanted in registry.choices():
+            await run_sync(update, context, wanted)
+        else:
+            await reply(update, texts.sync_unknown_kind(" ".join(context.args), registry.kinds()))
+        return
+    await reply(update, texts.sync_choose(), markup=_sync_keyboard())
+
+
+@bot_handler
+async def sync_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    kind = (query.data or "").removeprefix(SYNC_PREFIX)
+    if kind not in registry.choices():
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    await query.answer()
+    await run_sync(update, context, kind)
+
+
+# --- status and history ----------------------------------------------------------------
+
+
+def _render_status() -> str:
+    last, success = selectors.sync_runs_last_by_kind()
+    return texts.status(
+        active=selectors.sync_runs_active(), last_by_kind=last, last_success_by_kind=success
+    )
+
+
+@bot_handler
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.args:
+        await reply(update, texts.no_arguments("status"))
+        return
+    await reply(update, await db(_render_status))
+
+
+def _render_history(limit: int) -> str:
+    return texts.history(selectors.sync_runs_recent(limit=limit))
+
+
+@bot_handler
+async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    limit = selectors.HISTORY_DEFAULT
+    if context.args:
+        if len(context.args) != 1 or not context.args[0].isdigit():
+            await reply(update, texts.history_bad_argument())
+            return
+        limit = max(1, min(int(context.args[0]), selectors.HISTORY_MAX))
+    await reply(update, await db(_render_history, limit))
+
+
+# --- subscriptions ---------------------------------------------------------------------
+
+
+def _subscribe_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts.subscribe_button_all(), callback_data=f"{SUBSCRIBE_PREFIX}all"
+                ),
+                InlineKeyboardButton(
+                    texts.subscribe_button_failures(),
+                    callback_data=f"{SUBSCRIBE_PREFIX}failures",
+                ),
+            ]
+        ]
+    )
+
+
+SCOPES = {"all": "all", "failures": "failures", "failed": "failures", "errors": "failures"}
+
+
+async def _subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, scope: str) -> None:
+    subscription = await db(
+        services.subscription_set,
+        chat_id=update.effective_chat.id,
+        human=human_of(context),
+        scope=scope,
+    )
+    await reply(update, texts.subscribed(subscription.scope))
+
+
+@bot_handler
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.args:
+        scope = SCOPES.get(" ".join(context.args).strip().lower())
+        if scope is None:
+            await reply(update, texts.subscription_bad_argument())
+            return
+        await _subscribe(update, context, scope)
+        return
+    await reply(update, texts.subscribe_choose(), markup=_subscribe_keyboard())
+
+
+@bot_handler
+async def subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    scope = SCOPES.get((query.data or "").removeprefix(SUBSCRIBE_PREFIX))
+    if scope is None:
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    await query.answer()
+    await _subscribe(update, context, scope)
+
+
+@bot_handler
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.args:
+        await reply(update, texts.no_arguments("unsubscribe"))
+        return
+    was = await db(services.subscription_cancel, chat_id=update.effective_chat.id)
+    await reply(update, texts.unsubscribed() if was else texts.not_subscribed())
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error and tell the member, rather than leaving them in silence."""
+    logger.error("Update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        text = texts.something_went_wrong()
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        logger.warning("Could not tell chat %s about the error: %s", update.effective_chat.id, exc)

@@ -1,0 +1,78 @@
+"""Read-side queries of the bot: what /status and /history show, who hears about a run."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from botapp.models import Subscription
+from integrations import services as sync_services
+from integrations.models import ACTIVE_STATUSES, SyncRun
+from integrations.sync import registry
+
+HISTORY_DEFAULT = 10
+HISTORY_MAX = 30
+
+
+def sync_runs_active() -> list[SyncRun]:
+    return list(
+        SyncRun.objects.select_related("triggered_by")
+        .filter(status__in=ACTIVE_STATUSES)
+        .order_by("queued_at", "id")
+    )
+
+
+def sync_runs_last_by_kind() -> tuple[dict[str, SyncRun | None], dict[str, SyncRun | None]]:
+    """For every registered kind: its last finished run (skips ignored) and last success."""
+    last: dict[str, SyncRun | None] = {}
+    success: dict[str, SyncRun | None] = {}
+    finished = SyncRun.objects.select_related("triggered_by").filter(
+        status__in=(SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED)
+    )
+    for name in registry.names():
+        last[name] = finished.filter(kind=name).order_by("-finished_at", "-id").first()
+        success[name] = sync_services.sync_run_last_success(kind=name)
+    return last, success
+
+
+def sync_runs_recent(*, limit: int = HISTORY_DEFAULT) -> list[SyncRun]:
+    runs = SyncRun.objects.select_related("triggered_by").order_by("-queued_at", "-id")
+    return list(runs[:limit])
+
+
+def sync_runs_sharing_message(*, run: SyncRun) -> list[SyncRun]:
+    """Runs announced in the same message (one `/sync_all`), in order."""
+    if run.chat_id is None or run.message_id is None:
+        return [run]
+    return list(
+        SyncRun.objects.select_related("triggered_by")
+        .filter(chat_id=run.chat_id, message_id=run.message_id)
+        .order_by("id")
+    )
+
+
+def subscription_for_chat(*, chat_id: int) -> Subscription | None:
+    return Subscription.objects.filter(chat_id=chat_id).first()
+
+
+def subscriptions_for_run(*, run: SyncRun) -> list[Subscription]:
+    """Chats to tell about a finished run, besides the chat that started it.
+
+    A subscriber hears about runs it did not start itself: a private chat skips the runs
+    its member started (wherever), a group skips runs started from that group. Skipped runs
+    (a schedule finding the kind busy) are noise and never announced; failures-only
+    subscribers hear about failures only.
+    """
+    if run.status == SyncRun.Status.SKIPPED:
+        return []
+    subs = Subscription.objects.filter(is_active=True)
+    if run.status != SyncRun.Status.FAILED:
+        subs = subs.filter(scope=Subscription.Scope.ALL)
+    if run.chat_id is not None:
+        subs = subs.exclude(chat_id=run.chat_id)
+    if run.triggered_by_id is not None:
+        subs = subs.exclude(Q(chat_id__gt=0) & Q(human_id=run.triggered_by_id))
+    return list(subs.order_by("id"))
+
+
+def subscriptions_exist() -> bool:
+    return Subscription.objects.filter(is_active=True).exists()

@@ -1,0 +1,515 @@
+"""Everything the bot says, in one place, through gettext.
+
+Msgids are English; the Russian lives in the project's locale (``ru`` is the default
+language). Every text is HTML (parse mode ``HTML``): dynamic values go through `esc()`.
+The functions render plain data (runs, humans, kinds) and never query the database: the
+callers load what is shown (related objects included) before rendering.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from html import escape, unescape
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from integrations.models import SyncRun
+from integrations.sync import registry
+from integrations.text import format_duration
+
+# Telegram refuses texts over 4096 characters; keep a margin for the markup.
+MAX_MESSAGE = 3900
+ERROR_PREVIEW = 300
+
+ICONS = {
+    SyncRun.Status.QUEUED: "🕓",
+    SyncRun.Status.RUNNING: "⏳",
+    SyncRun.Status.SUCCEEDED: "✅",
+    SyncRun.Status.FAILED: "❌",
+    SyncRun.Status.SKIPPED: "⏭",
+}
+
+
+def esc(value: object) -> str:
+    return escape(str(value), quote=False)
+
+
+def clip(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def plain(html_text: str, *, limit: int = 200) -> str:
+    """An HTML text as plain text (for button alerts, which take no markup)."""
+    text = unescape(re.sub(r"<[^>]+>", "", html_text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate():
+        return local.strftime("%H:%M")
+    return local.strftime("%d.%m %H:%M")
+
+
+def kind_label(name: str) -> str:
+    if name == registry.ALL:
+        return _("Everything")
+    try:
+        return str(registry.get(name).label)
+    except registry.UnknownSyncKind:
+        return name
+
+
+def who_started(run: SyncRun) -> str:
+    """The member who started a run, or the door it came through."""
+    if run.triggered_by is not None:
+        return esc(run.triggered_by.full_name)
+    return {
+        SyncRun.Trigger.TELEGRAM: _("a member in Telegram"),
+        SyncRun.Trigger.SCHEDULE: _("the schedule"),
+        SyncRun.Trigger.CLI: _("the command line"),
+        SyncRun.Trigger.ADMIN: _("the admin site"),
+    }.get(run.trigger, esc(run.trigger))
+
+
+def run_ref(run: SyncRun) -> str:
+    return f"#{run.pk} {esc(kind_label(run.kind))}"
+
+
+# --- commands menu and help ----------------------------------------------------------
+
+
+def command_descriptions(kinds: Iterable[registry.SyncKind]) -> list[tuple[str, str]]:
+    """(command, description) pairs for the menu (`set_my_commands`), in menu order."""
+    commands = [
+        ("sync", _("Sync Notion now (choose what)")),
+        *[(k.command, _("Sync: %(label)s") % {"label": k.label}) for k in kinds],
+        ("sync_all", _("Sync everything")),
+        ("status", _("What is running; last results")),
+        ("history", _("Recent syncs")),
+        ("subscribe", _("Get told about other syncs")),
+        ("unsubscribe", _("Stop those messages")),
+        ("whoami", _("Who I think you are")),
+        ("help", _("What this bot can do")),
+    ]
+    return commands
+
+
+def help_text(kinds: Iterable[registry.SyncKind], *, first_name: str = "") -> str:
+    kinds = list(kinds)
+    lines = []
+    if first_name:
+        lines.append(_("Hello, %(name)s!") % {"name": esc(first_name)})
+    lines += [
+        _(
+            "I copy the organisation's data from Notion into our database. Syncs run on "
+            "their own on a schedule; here you can start one right away and follow it."
+        ),
+        "",
+        "<b>" + _("Sync now") + "</b>",
+        "/sync — " + _("choose what to sync with buttons"),
+    ]
+    for kind in kinds:
+        lines.append(f"/{kind.command} — {esc(kind.description or kind.label)}")
+    lines += [
+        "/sync_all — " + _("everything, one after another"),
+        "",
+        "<b>" + _("Follow") + "</b>",
+        "/status — " + _("what is running now and how the last syncs ended"),
+        "/history — " + _("the last syncs: who started them, how long they took, what changed"),
+        "/subscribe — " + _("get a message about syncs started by others or by the schedule"),
+        "/unsubscribe — " + _("stop those messages"),
+        "/whoami — " + _("who I think you are"),
+        "",
+        _(
+            "When a sync is started I answer with its number (like #12), update that message "
+            "while it runs and write again when it is done."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+# --- access --------------------------------------------------------------------------
+
+
+def _identity(user_id: int, username: str | None) -> str:
+    handle = f"@{esc(username)}" if username else _("none")
+    return _("Your Telegram id: <code>%(id)s</code>\nYour username: %(username)s") % {
+        "id": user_id,
+        "username": handle,
+    }
+
+
+def access_refused(*, user_id: int, username: str | None) -> str:
+    return "\n".join(
+        [
+            _("Sorry, this bot is only for members of the organisation."),
+            _identity(user_id, username),
+            _("If you should have access, send this to an organiser."),
+        ]
+    )
+
+
+def access_ambiguous(*, user_id: int, username: str | None) -> str:
+    return "\n".join(
+        [
+            _(
+                "Your Telegram username is written for more than one person in Notion, so I "
+                "cannot tell who you are. An admin must fix Notion: each username must belong "
+                "to one person."
+            ),
+            _identity(user_id, username),
+        ]
+    )
+
+
+def whoami(*, full_name: str, user_id: int, username: str | None, subscription) -> str:
+    lines = [
+        _("You are <b>%(name)s</b> in Notion.") % {"name": esc(full_name)},
+        _identity(user_id, username),
+    ]
+    if subscription is not None and subscription.is_active:
+        lines.append(subscribed_state(subscription.scope))
+    else:
+        lines.append(_("This chat is not subscribed to sync results (/subscribe)."))
+    return "\n".join(lines)
+
+
+# --- hints ---------------------------------------------------------------------------
+
+
+def unknown_command(command: str) -> str:
+    return _("I do not know the command %(command)s. Here is what I can do: /help") % {
+        "command": esc(clip(command, 40))
+    }
+
+
+def plain_text_hint() -> str:
+    return _("I only understand commands. Try /sync to sync Notion now, or /help.")
+
+
+def no_arguments(command: str) -> str:
+    return _("/%(command)s takes nothing after it: just send /%(command)s.") % {
+        "command": esc(command)
+    }
+
+
+def sync_unknown_kind(value: str, kinds: Iterable[registry.SyncKind]) -> str:
+    options = ", ".join(f"/{k.command}" for k in kinds)
+    return _("I cannot sync “%(value)s”. Choose: %(options)s, /sync_all or just /sync.") % {
+        "value": esc(clip(value, 40)),
+        "options": options,
+    }
+
+
+def history_bad_argument() -> str:
+    return _("Send /history for the last 10 syncs, or /history 25 for more (up to 30).")
+
+
+def stale_button() -> str:
+    return _("This button is out of date. Send /help to see what I can do.")
+
+
+def something_went_wrong() -> str:
+    return _(
+        "Sorry, something went wrong on my side. Please try again in a minute; if it "
+        "happens again, tell the developers."
+    )
+
+
+# --- syncs ---------------------------------------------------------------------------
+
+
+def sync_choose() -> str:
+    return _("What should I sync from Notion?")
+
+
+def sync_button_all() -> str:
+    return _("Everything")
+
+
+def sync_accepted(runs: list[SyncRun]) -> str:
+    refs = ", ".join(run_ref(r) for r in runs)
+    return "\n".join(
+        [
+            "🕓 " + _("Sync started: %(runs)s.") % {"runs": refs},
+            _("I will update this message while it runs and write when it is done."),
+        ]
+    )
+
+
+def sync_busy(run: SyncRun) -> str:
+    started = run.started_at or run.queued_at
+    return "\n".join(
+        [
+            _(
+                "This sync is already running: %(run)s, started by %(who)s at %(when)s. "
+                "I did not start another one."
+            )
+            % {"run": run_ref(run), "who": who_started(run), "when": when(started)},
+            _("/status shows how far it got."),
+        ]
+    )
+
+
+def _run_state_line(run: SyncRun, *, fetched: int | None = None, elapsed=None) -> str:
+    icon = ICONS.get(run.status, "•")
+    ref = run_ref(run)
+    if run.status == SyncRun.Status.QUEUED:
+        return f"{icon} {ref}: " + _("waiting for its turn")
+    if run.status == SyncRun.Status.RUNNING:
+        count = run.fetched if fetched is None else fetched
+        if run.phase == "applying":
+            state = ngettext(
+                "writing changes (%(n)d page fetched)",
+                "writing changes (%(n)d pages fetched)",
+                count,
+            ) % {"n": count}
+        else:
+            state = ngettext(
+                "fetching from Notion: %(n)d page so far",
+                "fetching from Notion: %(n)d pages so far",
+                count,
+            ) % {"n": count}
+        if elapsed is None and run.started_at:
+            elapsed = timezone.now() - run.started_at
+        if elapsed is not None:
+            state += f", {format_duration(elapsed)}"
+        return f"{icon} {ref}: {state}"
+    if run.status == SyncRun.Status.SUCCEEDED:
+        return f"{icon} {ref}: " + _("done in %(duration)s") % {
+            "duration": format_duration(run.duration)
+        }
+    if run.status == SyncRun.Status.FAILED:
+        return f"{icon} {ref}: " + _("failed")
+    return f"{icon} {ref}: " + _("not run")
+
+
+def sync_progress(runs: list[SyncRun], *, current: SyncRun | None = None, progress=None) -> str:
+    """The accepted message, updated: one line per run started with it."""
+    lines = []
+    for run in runs:
+        if current is not None and progress is not None and run.pk == current.pk:
+            lines.append(
+                _run_state_line(current, fetched=progress.fetched, elapsed=progress.elapsed)
+            )
+        else:
+            lines.append(_run_state_line(run))
+    if any(r.is_active for r in runs):
+        lines.append(_("I will write when it is done."))
+    return "\n".join(lines)
+
+
+def counts_line(run: SyncRun) -> str:
+    parts = [
+        _("fetched %(n)d") % {"n": run.fetched},
+        _("new %(n)d") % {"n": run.created},
+        _("updated %(n)d") % {"n": run.updated},
+        _("unchanged %(n)d") % {"n": run.unchanged},
+        _("deactivated %(n)d") % {"n": run.deactivated},
+    ]
+    if run.skipped:
+        parts.append(_("skipped %(n)d") % {"n": run.skipped})
+    return ", ".join(parts)
+
+
+def _warnings_line(run: SyncRun) -> str:
+    count = len(run.warnings or [])
+    if not count:
+        return ""
+    first = esc(clip(run.warnings[0], 200))
+    text = ngettext(
+        "⚠️ %(n)d warning, e.g.: %(first)s",
+        "⚠️ %(n)d warnings, e.g.: %(first)s",
+        count,
+    ) % {"n": count, "first": first}
+    return text + "\n" + _("All of them are in the admin site, on the run's page.")
+
+
+def run_finished(run: SyncRun, *, for_subscriber: bool = False) -> str:
+    """The message that reports a run's end (to the chat that started it, or a subscriber)."""
+    ref = run_ref(run)
+    lines = []
+    if for_subscriber:
+        lines.append(
+            "🔔 "
+            + _("Sync %(run)s, started by %(who)s at %(when)s:")
+            % {"run": ref, "who": who_started(run), "when": when(run.started_at or run.queued_at)}
+        )
+        ref_in_sentence = ""
+    else:
+        ref_in_sentence = ref
+    icon = ICONS.get(run.status, "•")
+    duration = format_duration(run.duration)
+    dry = " " + _("(dry run: nothing was written)") if run.dry_run else ""
+    if run.status == SyncRun.Status.SUCCEEDED:
+        if ref_in_sentence:
+            head = _("Sync %(run)s is done in %(duration)s.") % {
+                "run": ref_in_sentence,
+                "duration": duration,
+            }
+        else:
+            head = _("done in %(duration)s.") % {"duration": duration}
+        lines.append(f"{icon} {head}{dry}")
+        lines.append(counts_line(run))
+        warnings = _warnings_line(run)
+        if warnings:
+            lines.append(warnings)
+    elif run.status == SyncRun.Status.FAILED:
+        if ref_in_sentence:
+            head = _("Sync %(run)s failed.") % {"run": ref_in_sentence}
+        else:
+            head = _("failed.")
+        lines.append(f"{icon} {head}{dry}")
+        lines.append(_("Reason: %(reason)s") % {"reason": esc(clip(run.error, ERROR_PREVIEW))})
+        lines.append(_("A failed sync changes nothing: the data stays as it was before. /status"))
+    else:
+        if ref_in_sentence:
+            head = _("Sync %(run)s did not run.") % {"run": ref_in_sentence}
+        else:
+            head = _("did not run.")
+        lines.append(f"{icon} {head}")
+        if run.error:
+            lines.append(esc(clip(run.error, ERROR_PREVIEW)))
+    return "\n".join(lines)
+
+
+# --- status and history --------------------------------------------------------------
+
+
+def status(
+    *,
+    active: list[SyncRun],
+    last_by_kind: dict[str, SyncRun | None],
+    last_success_by_kind: dict[str, SyncRun | None],
+) -> str:
+    lines = ["<b>" + _("Running now") + "</b>"]
+    if active:
+        for run in active:
+            lines.append(_run_state_line(run))
+            lines.append("   " + _("started by %(who)s") % {"who": who_started(run)})
+    else:
+        lines.append(_("Nothing is running."))
+    lines += ["", "<b>" + _("Last results") + "</b>"]
+    for name, run in last_by_kind.items():
+        label = esc(kind_label(name))
+        if run is None:
+            lines.append("▫️ " + _("%(kind)s: never synced yet") % {"kind": label})
+            continue
+        icon = ICONS.get(run.status, "•")
+        if run.status == SyncRun.Status.SUCCEEDED:
+            lines.append(
+                f"{icon} "
+                + _("%(kind)s: #%(id)s at %(when)s, %(changes)s")
+                % {
+                    "kind": label,
+                    "id": run.pk,
+                    "when": when(run.finished_at),
+                    "changes": ngettext("%(n)d change", "%(n)d changes", run.changes)
+                    % {"n": run.changes},
+                }
+            )
+        else:
+            lines.append(
+                f"{icon} "
+                + _("%(kind)s: #%(id)s failed at %(when)s: %(reason)s")
+                % {
+                    "kind": label,
+                    "id": run.pk,
+                    "when": when(run.finished_at),
+                    "reason": esc(clip(run.error, 150)),
+                }
+            )
+            success = last_success_by_kind.get(name)
+            lines.append(
+                "   "
+                + (
+                    _("last success: #%(id)s at %(when)s")
+                    % {"id": success.pk, "when": when(success.finished_at)}
+                    if success
+                    else _("no successful sync yet")
+                )
+            )
+    return "\n".join(lines)
+
+
+def history(runs: list[SyncRun]) -> str:
+    if not runs:
+        return _("No syncs yet. Start one with /sync.")
+    lines = [
+        "<b>"
+        + ngettext("The last %(n)d sync", "The last %(n)d syncs", len(runs)) % {"n": len(runs)}
+        + "</b>"
+    ]
+    for run in runs:
+        icon = ICONS.get(run.status, "•")
+        head = " · ".join(
+            [
+                f"{icon} {run_ref(run)}",
+                when(run.started_at or run.queued_at),
+                who_started(run),
+            ]
+        )
+        if run.duration is not None and run.status != SyncRun.Status.SKIPPED:
+            head += " · " + format_duration(run.duration)
+        lines.append(head)
+        if run.status == SyncRun.Status.SUCCEEDED:
+            detail = counts_line(run)
+            if run.warnings:
+                detail += ", " + ngettext("%(n)d warning", "%(n)d warnings", len(run.warnings)) % {
+                    "n": len(run.warnings)
+                }
+        elif run.is_active:
+            detail = _run_state_line(run).split(": ", 1)[-1]
+        else:
+            detail = esc(clip(run.error, 120)) if run.error else str(run.get_status_display())
+        lines.append("   " + detail)
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE].rsplit("\n", 1)[0]
+
+
+# --- subscriptions -------------------------------------------------------------------
+
+
+def subscribe_choose() -> str:
+    return _(
+        "Which syncs should I tell this chat about? Only those started by others or by the "
+        "schedule: you always hear about your own."
+    )
+
+
+def subscribe_button_all() -> str:
+    return _("All results")
+
+
+def subscribe_button_failures() -> str:
+    return _("Failures only")
+
+
+def subscribed_state(scope: str) -> str:
+    if scope == "failures":
+        return _("This chat is subscribed to failed syncs.")
+    return _("This chat is subscribed to the results of all syncs.")
+
+
+def subscribed(scope: str) -> str:
+    return "🔔 " + subscribed_state(scope) + "\n" + _("Send /unsubscribe to stop.")
+
+
+def unsubscribed() -> str:
+    return _("Done: I will not write here about other syncs any more.")
+
+
+def not_subscribed() -> str:
+    return _("This chat was not subscribed. /subscribe to start.")
+
+
+def subscription_bad_argument() -> str:
+    return _("Send /subscribe and pick with the buttons, or /subscribe all, /subscribe failures.")

@@ -1,0 +1,136 @@
+"""Authorisation: members by Telegram id or username, everyone else refused once."""
+
+from __future__ import annotations
+
+from botapp.models import AccessAttempt
+from integrations.models import SyncRun
+from people.models import Human
+from tests.bot.conftest import eventually
+
+
+def test_member_gets_help_with_the_commands(bot, member):
+    reply = member.say("/start")
+
+    assert "/sync_humans" in reply.text
+    assert "/subscribe" in reply.text
+    assert reply.parse_mode == "HTML"
+
+
+def test_first_message_binds_the_telegram_id(bot, member):
+    member.say("/whoami")
+
+    human = Human.objects.get(telegram_username="ivan_petrov")
+    assert human.telegram_user_id == member.id
+
+
+def test_bound_member_keeps_access_after_renaming_the_handle(bot, member):
+    member.say("/whoami")
+    member.user.username = "ivan_renamed"
+
+    reply = member.say("/whoami")
+
+    assert "Иван Петров" in reply.text
+    assert not AccessAttempt.objects.exists()
+
+
+def test_username_matches_case_insensitively(bot, member_factory):
+    chat = member_factory("Maria_Ivanova", "Мария Иванова", telegram_username="maria_ivanova")
+
+    reply = chat.say("/whoami")
+
+    assert "Мария Иванова" in reply.text
+
+
+def test_outsider_gets_one_short_refusal_with_their_own_id(bot, outsider):
+    reply = outsider.say("/start")
+
+    assert str(outsider.id) in reply.text
+    assert "@stranger_x" in reply.text
+    assert "/sync" not in reply.text
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.telegram_user_id, attempt.username, attempt.text) == (
+        outsider.id,
+        "stranger_x",
+        "/start",
+    )
+    assert attempt.reason == AccessAttempt.Reason.UNKNOWN
+
+
+def test_outsider_flood_is_recorded_but_answered_once(bot, outsider):
+    outsider.say("/start")
+    for text in ("/sync_humans", "/sync_all", "hello", "/status"):
+        outsider.send(text)
+
+    eventually(lambda: AccessAttempt.objects.count() == 5, what="five attempts stored")
+    assert len(outsider.messages()) == 1
+    assert not SyncRun.objects.exists()
+
+
+def test_member_who_left_is_refused(bot, member_factory):
+    chat = member_factory("Gone_Member", "Ушедший Участник", is_active=False)
+
+    reply = chat.say("/sync_humans")
+
+    assert str(chat.id) in reply.text
+    assert AccessAttempt.objects.get().reason == AccessAttempt.Reason.INACTIVE
+    assert not SyncRun.objects.exists()
+
+
+def test_handle_of_a_member_who_left_bound_to_another_id_is_refused(bot, member_factory, telegram):
+    chat = member_factory("Old_Handle", "Старый Владелец")
+    chat.say("/whoami")  # binds the id
+    newcomer = telegram.create_user(username="Old_Handle_2", first_name="Новый")
+    Human.objects.filter(telegram_username="old_handle").update(telegram_username="old_handle_2")
+
+    reply = chat.say("/whoami")  # the bound id still works
+    stranger_reply = type(chat)(telegram, newcomer).say("/whoami")
+
+    assert "Старый Владелец" in reply.text
+    assert str(newcomer.id) in stranger_reply.text
+    assert AccessAttempt.objects.get().telegram_user_id == newcomer.id
+
+
+def test_two_members_with_one_handle_are_told_an_admin_must_fix_notion(bot, member_factory):
+    chat = member_factory("Twin_Handle", "Первый Близнец")
+    Human.objects.create(
+        notion_page_id="twin-2", full_name="Второй Близнец", telegram_username="twin_handle"
+    )
+
+    reply = chat.say("/status")
+
+    assert "admin must fix Notion" in reply.text
+    assert AccessAttempt.objects.get().reason == AccessAttempt.Reason.AMBIGUOUS
+    assert Human.objects.filter(telegram_user_id=chat.id).count() == 0
+
+
+def test_group_commands_are_authorised_per_sender(bot, telegram, member, outsider):
+    group = telegram.create_group(title="Штаб", members=[member.user, outsider.user])
+
+    member_reply = member.say("/status@org_admin_bot", chat=group.id)
+    outsider_reply = outsider.say("/status@org_admin_bot", chat=group.id)
+
+    assert "Running now" in member_reply.text
+    assert str(outsider.id) in outsider_reply.text
+    assert member_reply.reply_to_message_id is not None  # quotes the command in groups
+
+
+def test_group_commands_for_another_bot_are_ignored(bot, telegram, member):
+    group = telegram.create_group(title="Штаб", members=[member.user])
+
+    member.send("/status@some_other_bot", chat=group.id)
+    reply = member.say("/whoami@org_admin_bot", chat=group.id)
+
+    assert len(telegram.sent_messages(group.id)) == 1
+    assert "Иван Петров" in reply.text
+
+
+def test_outsider_pressing_a_button_gets_an_alert_and_no_run(bot, telegram, member, outsider):
+    group = telegram.create_group(title="Штаб", members=[member.user, outsider.user])
+    menu = member.say("/sync", chat=group.id)
+
+    query = telegram.press_button(outsider.user, menu, "sync:humans")
+
+    answer = telegram.wait_for_callback_answer(query)
+    assert answer["show_alert"] is True
+    assert str(outsider.id) in answer["text"]
+    assert not SyncRun.objects.exists()

@@ -1,0 +1,65 @@
+"""The notifier absorbs Telegram trouble: a sync is never failed or repeated by it."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.models import SyncRun
+from tests.bot.conftest import eventually
+
+# PTB itself reads `RetryAfter.retry_after` in its constructor and warns about its type.
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+
+
+def start_one_sync(chat, worker):
+    accepted = chat.say("/sync_humans")
+    eventually(lambda: worker.queued(), what="task queued")
+    return accepted
+
+
+def test_flood_control_on_the_end_message_is_waited_once(bot, org_member, worker, telegram):
+    accepted = start_one_sync(org_member, worker)
+    telegram.inject("sendMessage", status=429, retry_after=1, chat_id=org_member.id)
+
+    worker.run_queued()
+
+    end = telegram.wait_for_message(org_member.id, after=accepted.message_id)
+    assert f"#{SyncRun.objects.get().pk}" in end.text
+
+
+def test_persistent_flood_control_gives_up_without_failing_the_sync(
+    bot, org_member, worker, telegram
+):
+    accepted = start_one_sync(org_member, worker)
+    telegram.inject("sendMessage", status=429, retry_after=1, count=2, chat_id=org_member.id)
+    telegram.inject("editMessageText", status=429, retry_after=1, count=50)
+
+    worker.run_queued()
+
+    run = SyncRun.objects.get()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.end_notified_at is not None
+    assert [m.message_id for m in org_member.messages()] == [accepted.message_id]
+    assert len(telegram.calls_to("sendMessage")) == 3  # accepted + one try + one retry
+
+
+def test_telegram_down_does_not_fail_the_sync(bot, org_member, worker, telegram):
+    accepted = org_member.say("/sync_humans")
+    eventually(lambda: worker.queued(), what="task queued")
+    telegram.inject("sendMessage", status=502, count=5)
+    telegram.inject("editMessageText", status=0, count=50)  # dropped connections
+
+    worker.run_queued()
+
+    assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED
+    assert [m.message_id for m in org_member.messages()] == [accepted.message_id]
+
+
+def test_blocked_starter_does_not_fail_the_sync(bot, org_member, worker, telegram):
+    org_member.say("/sync_humans")
+    eventually(lambda: worker.queued(), what="task queued")
+    telegram.block(org_member.user)
+
+    worker.run_queued()
+
+    assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED

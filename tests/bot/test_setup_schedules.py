@@ -1,0 +1,58 @@
+"""`manage.py setup_schedules`: regular syncs from settings, idempotent."""
+
+from __future__ import annotations
+
+from django_q.models import Schedule
+
+from tests.conftest import run_command
+
+
+def schedules() -> dict[str, tuple[str, str, str]]:
+    return {s.name: (s.func, s.args or "", s.cron) for s in Schedule.objects.all()}
+
+
+def test_creates_incremental_full_and_reaper_schedules(db):
+    result = run_command("setup_schedules")
+
+    assert result.code == 0, result.err
+    assert schedules() == {
+        "integrations: incremental sync of humans": (
+            "integrations.tasks.scheduled_sync",
+            "('humans', 'incremental')",
+            "*/15 * * * *",
+        ),
+        "integrations: incremental sync of directions": (
+            "integrations.tasks.scheduled_sync",
+            "('directions', 'incremental')",
+            "*/15 * * * *",
+        ),
+        "integrations: full sync of everything": (
+            "integrations.tasks.scheduled_sync",
+            "('all', 'full')",
+            "30 3 * * *",
+        ),
+        "integrations: stale run reaper": ("integrations.tasks.reap_stale_runs", "", "* * * * *"),
+    }
+    assert all(s.schedule_type == Schedule.CRON for s in Schedule.objects.all())
+
+
+def test_running_it_again_updates_instead_of_duplicating(db, settings):
+    run_command("setup_schedules")
+    settings.SYNC_SCHEDULE_FULL = "0 4 * * *"
+
+    result = run_command("setup_schedules")
+
+    assert Schedule.objects.count() == 4
+    assert schedules()["integrations: full sync of everything"][2] == "0 4 * * *"
+    assert "updated    integrations: full sync of everything" in result.out
+    assert result.out.count("unchanged") == 3
+
+
+def test_a_bad_cron_string_is_one_clear_line(db, settings):
+    settings.SYNC_SCHEDULE_INCREMENTAL = "every 15 minutes"
+
+    result = run_command("setup_schedules")
+
+    assert result.code == 1
+    assert "SYNC_SCHEDULE_INCREMENTAL" in result.err
+    assert not Schedule.objects.exists()
