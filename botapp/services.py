@@ -62,26 +62,12 @@ def telegram_sync_request(*, human: Human, kind: str, chat_id: int) -> list[Sync
     )
 
 
-def telegram_sync_dispatch(*, runs: list[SyncRun], message_id: int | None) -> str | None:
+def telegram_sync_dispatch(*, runs: list[SyncRun], message_id: int | None) -> None:
     """Remember the accepted message on the runs and queue them for the worker."""
-    from django_q.tasks import async_task
-
-    ids = [run.pk for run in runs]
-    queued: dict[str, str | None] = {"task": None}
     with transaction.atomic():
         if message_id is not None:
-            SyncRun.objects.filter(pk__in=ids).update(message_id=message_id)
-
-        def enqueue() -> None:
-            queued["task"] = async_task(
-                "integrations.tasks.execute_runs",
-                ids,
-                task_name=f"sync {' '.join(f'#{i}' for i in ids)}",
-                group="sync",
-            )
-
-        transaction.on_commit(enqueue)
-    return queued["task"]
+            SyncRun.objects.filter(pk__in=[run.pk for run in runs]).update(message_id=message_id)
+        sync_services.sync_runs_enqueue(runs=runs)
 
 
 def subscription_set(*, chat_id: int, human: Human | None, scope: str) -> Subscription:
