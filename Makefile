@@ -39,11 +39,22 @@ migrate: $(STAMP)
 check: $(STAMP)
 	$(PY) manage.py notion_check
 
+# Offline demo: emulated Notion and Telegram, the real bot, worker and admin (scripts/demo.py).
+DEMO_PORT ?= 8000
+demo: $(STAMP)
+	$(PY) scripts/demo.py --port $(DEMO_PORT) $(DEMO_ARGS)
+
+# The real service from .env, per the Procfile (scripts/run.py): web, worker, bot.
+run: $(STAMP)
+	@$(PY) scripts/run.py $(RUN_ARGS)
+
 bench: $(STAMP)
 	$(PY) -m bench.sync_bench $(BENCH_ARGS)
 
+# Refresh locale/*/django.po from the code, then compile the .mo files (committed, so
+# running the service never needs gettext). Needs GNU gettext: apt-get install gettext.
 messages: $(STAMP)
-	$(PY) manage.py makemessages -l ru -l en --ignore=.venv --ignore=sandbox
+	$(PY) manage.py makemessages -l ru -l en --ignore=.venv --ignore=var --ignore=staticfiles --ignore=sandbox --ignore=tests --ignore=bench
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

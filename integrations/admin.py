@@ -15,7 +15,7 @@ from django.db.models import DurationField, ExpressionWrapper, F
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -70,7 +70,6 @@ class SyncRunAdmin(admin.ModelAdmin):
         "run_id",
         "kind_display",
         "status_badge",
-        "trigger",
         "who",
         "started",
         "duration_display",
@@ -103,7 +102,6 @@ class SyncRunAdmin(admin.ModelAdmin):
                 "fields": (
                     "kind_display",
                     "status_badge",
-                    "trigger",
                     "who",
                     "mode",
                     "dry_run",
@@ -198,14 +196,21 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("started by"), ordering="triggered_by__full_name")
     def who(self, run: SyncRun) -> str:
+        """The member who asked (Telegram), else where it came from (schedule, CLI, admin)."""
         if run.triggered_by_id:
             url = reverse("admin:people_human_change", args=[run.triggered_by_id])
-            return format_html('<a href="{}">{}</a>', url, run.triggered_by)
-        return "—"
+            return format_html(
+                '<a href="{}">{}</a> <small>({})</small>',
+                url,
+                run.triggered_by,
+                run.get_trigger_display(),
+            )
+        return run.get_trigger_display()
 
     @admin.display(description=_("started"), ordering="queued_at")
-    def started(self, run: SyncRun):
-        return run.started_at or run.queued_at
+    def started(self, run: SyncRun) -> str:
+        moment = timezone.localtime(run.started_at or run.queued_at)
+        return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
 
     @admin.display(
         description=_("duration"),
@@ -249,10 +254,11 @@ class SyncRunAdmin(admin.ModelAdmin):
     # -- the chart and the start buttons ---------------------------------------------------
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
+        extra_context.setdefault("title", gettext("Sync history"))
         if self.has_run_permission(request):
             extra_context["start_kinds"] = [
                 {
-                    "label": kind_label(name) if name != registry.ALL else gettext("everything"),
+                    "label": kind_label(name) if name != registry.ALL else gettext("Everything"),
                     "url": reverse("admin:integrations_syncrun_start", args=[name]),
                 }
                 for name in registry.choices()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from integrations.models import SyncRun
 
@@ -21,16 +22,16 @@ def format_duration(value: float | timedelta | None) -> str:
 
 COLUMNS = (
     ("id", "#"),
-    ("kind", _("kind")),
-    ("status", _("status")),
-    ("fetched", _("fetched")),
-    ("created", _("created")),
-    ("updated", _("updated")),
-    ("unchanged", _("unchanged")),
-    ("deactivated", _("deactivated")),
-    ("skipped", _("skipped")),
-    ("notion_requests", _("requests")),
-    ("duration", _("duration")),
+    ("kind", gettext_lazy("kind")),
+    ("status", gettext_lazy("status")),
+    ("fetched", gettext_lazy("fetched")),
+    ("created", gettext_lazy("created")),
+    ("updated", gettext_lazy("updated")),
+    ("unchanged", gettext_lazy("unchanged")),
+    ("deactivated", gettext_lazy("deactivated")),
+    ("skipped", gettext_lazy("skipped")),
+    ("notion_requests", gettext_lazy("requests")),
+    ("duration", gettext_lazy("duration")),
 )
 
 
