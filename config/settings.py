@@ -174,6 +174,9 @@ SYNC_INCREMENTAL_LOOKBACK_SECONDS = env.int("SYNC_INCREMENTAL_LOOKBACK_SECONDS",
 SYNC_MASS_DEACTIVATION_RATIO = env.float("SYNC_MASS_DEACTIVATION_RATIO", default=0.2)
 SYNC_MASS_DEACTIVATION_MIN = env.int("SYNC_MASS_DEACTIVATION_MIN", default=5)
 SYNC_BATCH_SIZE = env.int("SYNC_BATCH_SIZE", default=1000)
+# Records a full query did not return are checked one by one (pages.retrieve) before they
+# are deactivated, up to this many per run.
+SYNC_VERIFY_MISSING_MAX = env.int("SYNC_VERIFY_MISSING_MAX", default=100)
 # A run whose heartbeat is older than this is considered dead and failed by the reaper.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=180)
 SYNC_HEARTBEAT_SECONDS = env.float("SYNC_HEARTBEAT_SECONDS", default=5.0)

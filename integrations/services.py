@@ -179,7 +179,13 @@ def sync_runs_execute(
                 )
             )
             continue
-        run = sync_run_execute(run=run, on_progress=on_progress, gateway_factory=gateway_factory)
+        try:
+            run = sync_run_execute(
+                run=run, on_progress=on_progress, gateway_factory=gateway_factory
+            )
+        except IllegalTransition:
+            # Ended meanwhile (the reaper failed it while it waited in the queue).
+            run.refresh_from_db()
         done.append(run)
         if run.status == SyncRun.Status.FAILED:
             failed = run
@@ -212,6 +218,9 @@ class Heartbeat:
                     sync_run_heartbeat(run=self.run, phase=self.phase, fetched=self.fetched)
                 except DatabaseError:
                     logger.warning("Heartbeat of run #%s not written", self.run.pk, exc_info=True)
+                    # Reconnect on the next beat: Django only checks connections' health
+                    # at request boundaries, which this thread never reaches.
+                    connections.close_all()
         finally:
             connections.close_all()
 
@@ -268,8 +277,10 @@ def sync_run_execute(
         on_progress=progress,
         gateway_factory=gateway_factory,
         warnings=warnings_before,
+        confirm_alive=lambda: sync_run_confirm_alive(run_id=run.pk),
     )
     status, error = SyncRun.Status.SUCCEEDED, ""
+    interrupted: BaseException | None = None
     heartbeat.start()
     try:
         kind.run(ctx)
@@ -280,6 +291,11 @@ def sync_run_execute(
         status = SyncRun.Status.FAILED
         error = _("Internal error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
         logger.exception("Sync run #%s (%s) crashed", run.pk, run.kind)
+    except BaseException as exc:  # noqa: BLE001 - Ctrl-C, SystemExit: end the run, re-raise
+        status, interrupted = SyncRun.Status.FAILED, exc
+        error = _("Interrupted before the end (%(what)s). Nothing was changed.") % {
+            "what": type(exc).__name__
+        }
     finally:
         heartbeat.stop()
         ctx.close()
@@ -287,14 +303,34 @@ def sync_run_execute(
     if status == SyncRun.Status.FAILED:
         # A failed run wrote nothing: report what was fetched, not what would have changed.
         counts = {"fetched": ctx.counts.fetched, "skipped": ctx.counts.skipped}
-    return sync_run_finish(
-        run=run,
-        status=status,
-        error=error,
-        counts=counts,
-        warnings=ctx.final_warnings(),
-        notion_requests=ctx.notion_requests,
+    try:
+        run = sync_run_finish(
+            run=run,
+            status=status,
+            error=error,
+            counts=counts,
+            warnings=ctx.final_warnings(),
+            notion_requests=ctx.notion_requests,
+        )
+    except IllegalTransition:
+        logger.error("Run #%s had already been ended by someone else", run.pk)
+        run.refresh_from_db()
+    if interrupted is not None:
+        raise interrupted
+    return run
+
+
+def sync_run_confirm_alive(*, run_id: int) -> None:
+    """Called inside a run's apply transaction, before its writes: the run must still be
+    `running` (the reaper may have failed it while it waited on Notion). The row stays
+    locked until the commit, so the reaper cannot fail it in between either."""
+    moved = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING).update(
+        heartbeat_at=timezone.now()
     )
+    if not moved:
+        raise SyncFailed(
+            _("The run was ended from outside (stale-run reaper) before writing; nothing written.")
+        )
 
 
 def sync_run_reap_stale(*, now=None) -> list[SyncRun]:

@@ -22,13 +22,18 @@ def execute_runs(run_ids: list[int]) -> list[str]:
 
 
 def scheduled_sync(kind: str, mode: str = SyncRun.Mode.INCREMENTAL) -> list[str]:
-    """A schedule's run: queue and execute at once; a busy kind is recorded as skipped."""
+    """A schedule's run: queue and execute at once. A busy kind is recorded as skipped
+    (never queued twice); the others run in order, later ones skipped if one fails."""
     from integrations.sync import registry
 
-    results = []
+    results, runs = [], []
     for name in registry.expand(kind):
+        if mode == SyncRun.Mode.INCREMENTAL and not registry.get(name).supports_incremental:
+            continue
         try:
-            runs = services.sync_runs_create(kind=name, trigger=SyncRun.Trigger.SCHEDULE, mode=mode)
+            runs += services.sync_runs_create(
+                kind=name, trigger=SyncRun.Trigger.SCHEDULE, mode=mode
+            )
         except services.SyncAlreadyActive as busy:
             skipped = services.sync_run_record_skipped(
                 kind=name,
@@ -37,9 +42,8 @@ def scheduled_sync(kind: str, mode: str = SyncRun.Mode.INCREMENTAL) -> list[str]
                 reason=_("Skipped: #%(id)s of this kind was still active.") % {"id": busy.run.pk},
             )
             results.append(f"#{skipped.pk} {name} skipped")
-            continue
-        results.extend(execute_runs([r.pk for r in runs]))
-    return results
+    done = services.sync_runs_execute(runs=runs)
+    return results + [f"#{r.pk} {r.kind} {r.status}" for r in done]
 
 
 def reap_stale_runs() -> int:

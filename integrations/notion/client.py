@@ -9,6 +9,7 @@ apply one policy to every call. Its helpers also drop `request_status`, so a que
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -27,6 +28,7 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from integrations.notion.errors import (
     NotionAccessError,
     NotionError,
+    NotionNotFound,
     NotionUnavailable,
     unavailable_message,
 )
@@ -56,9 +58,11 @@ def _retry_after_seconds(headers: httpx.Headers | None) -> float | None:
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
     except (TypeError, ValueError):
@@ -149,7 +153,9 @@ class NotionGateway:
                 if status == 429:
                     delay = _retry_after_seconds(getattr(exc, "headers", None))
                     if delay is not None:
-                        delay = min(delay, self.retry.max_delay)
+                        # Honour Notion's wait, within reason: retrying earlier only earns
+                        # another 429.
+                        delay = min(delay, self.retry.max_delay * 5)
                         self.throttle.hold(delay)
                 if delay is None:
                     delay = self.retry.backoff(attempt)
@@ -173,7 +179,7 @@ class NotionGateway:
                 _("Notion rejected the token: check NOTION_TOKEN (%(detail)s).") % {"detail": exc}
             )
         if exc.status in (403, 404):
-            return NotionAccessError(
+            return NotionNotFound(
                 _(
                     "Notion cannot find or open %(what)s: make sure the database is shared "
                     "with the integration (%(detail)s)."
@@ -198,6 +204,11 @@ class NotionGateway:
             _("data source %(id)s") % {"id": data_source_id},
             self.client.data_sources.retrieve,
             data_source_id=data_source_id,
+        )
+
+    def retrieve_page(self, page_id: str) -> dict:
+        return self._call(
+            _("page %(id)s") % {"id": page_id}, self.client.pages.retrieve, page_id=page_id
         )
 
     def query(self, data_source_id: str, **body: Any) -> dict:

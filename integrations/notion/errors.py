@@ -15,6 +15,10 @@ class NotionAccessError(NotionError):
     """Notion answered, but refused: wrong token, database not shared, bad request."""
 
 
+class NotionNotFound(NotionAccessError):
+    """404 / 403: the object does not exist, or is not shared with the integration."""
+
+
 class NotionUnavailable(NotionError):
     """Notion did not answer usefully after every retry (outage, rate limit, network)."""
 

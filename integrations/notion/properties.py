@@ -44,7 +44,8 @@ def plain_text(rich_text: list[dict] | None) -> str:
         if text is None:
             text = (item.get("text") or {}).get("content", "")
         parts.append(text)
-    return "".join(parts)
+    # NUL cannot be stored in PostgreSQL text; it is never meaningful in Notion text either.
+    return "".join(parts).replace("\x00", "")
 
 
 def parse_datetime(value: str | None) -> date | datetime | None:
@@ -162,7 +163,7 @@ def text_of(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return value.replace("\x00", "")
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, float) and value.is_integer():

@@ -59,6 +59,8 @@ class SyncContext:
     since: datetime | None = None
     on_progress: Callable[[Progress], None] | None = None
     gateway_factory: Callable[[], Any] | None = None
+    #: called first thing in the apply transaction; raises if the run may not write
+    confirm_alive: Callable[[], None] | None = None
     warnings: list[str] = field(default_factory=list)
     counts: SyncCounts = field(default_factory=SyncCounts)
     started: float = field(default_factory=time.monotonic)
@@ -144,20 +146,24 @@ def prefetch(source: Iterable[T], *, maxsize: int = 500) -> Iterator[T]:
     items: queue.Queue = queue.Queue(maxsize=maxsize)
     stop = threading.Event()
 
+    def hand_over(item: object) -> bool:
+        """Put unless the consumer has gone; never block forever on a full queue."""
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for item in source:
-                while not stop.is_set():
-                    try:
-                        items.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over(item):
                     return
-            items.put(_DONE)
+            hand_over(_DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            items.put(exc)
+            hand_over(exc)
 
     thread = threading.Thread(target=produce, name="notion-prefetch", daemon=True)
     thread.start()

@@ -9,7 +9,9 @@ mass-deactivation guard. A dry run does all of it and rolls back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations.notion.errors import NotionNotFound
 from integrations.notion.factory import require_settings
 from integrations.notion.properties import (
     UnknownPropertyType,
@@ -45,6 +48,19 @@ class SkipPage(Exception):
 def page_label(page: dict, title: str = "") -> str:
     where = page.get("url") or page["id"]
     return f"«{title}» ({where})" if title else where
+
+
+@dataclass
+class _RunState:
+    """What one run of a kind accumulates between its phases."""
+
+    schema: ResolvedSchema
+    columns: list[str]
+    started: datetime
+    seen: set[str] = field(default_factory=set)
+    edited_during_run: bool = False
+    writer: RowWriter | None = None
+    kept: Staging | None = None
 
 
 class NotionModelSync:
@@ -101,41 +117,112 @@ class NotionModelSync:
         )
         self._inactive = frozenset(s.casefold() for s in settings.NOTION_INACTIVE_STATUSES)
         columns = self.columns(schema)
-        batch_size = settings.SYNC_BATCH_SIZE
-        counts = ctx.counts
-        seen: set[str] = set()
-        pending: list[dict] = []
+        self._run = _RunState(
+            schema=schema,
+            columns=columns,
+            started=timezone.now().replace(second=0, microsecond=0),
+        )
         writer = row_writer(
             self.model,
             unique_field="notion_page_id",
             update_fields=[*columns, "notion_last_edited_time", "synced_at"],
         )
-        with gc_tuned(), writer, Staging(batch_size=batch_size) as kept:
+        with gc_tuned(), writer, Staging(batch_size=settings.SYNC_BATCH_SIZE) as kept:
+            self._run.writer, self._run.kept = writer, kept
             ctx.progress("fetching")
-            for pages in prefetch(self._page_batches(gateway, schema, ctx), maxsize=20):
-                for page in pages:
-                    page_id = page["id"]
-                    if page_id in seen:
-                        continue
-                    seen.add(page_id)
-                    counts.fetched += 1
-                    try:
-                        pending.append(self._decode_page(page, schema, ctx))
-                    except SkipPage as exc:
-                        counts.skipped += 1
-                        ctx.warn(str(exc))
-                if len(pending) >= batch_size:
-                    self._diff(pending, columns, ctx, writer, kept)
-                    pending = []
-                ctx.progress("fetching")
-            if pending:
-                self._diff(pending, columns, ctx, writer, kept)
+            self._consume(prefetch(self._page_batches(gateway, schema, ctx), maxsize=20), ctx)
+            if not ctx.full and self._run.edited_during_run:
+                # A page edited while we paged moved to the end of the last_edited_time
+                # order, and may have shifted an unseen page past our cursor: one more
+                # pass over the same window (pages already seen are skipped).
+                self._consume(self._page_batches(gateway, schema, ctx), ctx)
+            gone = self._verify_missing(gateway, ctx) if ctx.full else []
             ctx.progress("applying")
             with transaction.atomic():
-                self._apply(writer, kept, seen, ctx)
+                self._apply(writer, kept, gone, ctx)
                 if ctx.dry_run:
                     transaction.set_rollback(True)
-        return counts
+        return ctx.counts
+
+    def _consume(self, batches: Iterable[list[dict]], ctx: SyncContext) -> None:
+        """Decode, diff and stage pages, a batch of SYNC_BATCH_SIZE records at a time."""
+        state, counts = self._run, ctx.counts
+        pending: list[dict] = []
+        for pages in batches:
+            for page in pages:
+                page_id = page["id"]
+                if page_id in state.seen:
+                    continue
+                state.seen.add(page_id)
+                counts.fetched += 1
+                try:
+                    record = self._decode_page(page, state.schema, ctx)
+                except SkipPage as exc:
+                    counts.skipped += 1
+                    ctx.warn(str(exc))
+                    continue
+                edited = record["notion_last_edited_time"]
+                if edited is not None and edited >= state.started:
+                    state.edited_during_run = True
+                pending.append(record)
+            if len(pending) >= settings.SYNC_BATCH_SIZE:
+                self._diff(pending, state.columns, ctx, state.writer, state.kept)
+                pending = []
+            ctx.progress("fetching")
+        if pending:
+            self._diff(pending, state.columns, ctx, state.writer, state.kept)
+
+    def _verify_missing(self, gateway: Any, ctx: SyncContext) -> list[int]:
+        """Active records the full query did not return: ask Notion about each before
+        deactivating it. A query that skipped a live page (pages trashed while we paged
+        shift the cursor) must not deactivate it: such a page is synced from its own
+        answer instead. Returns the primary keys of records whose page is really gone."""
+        state = self._run
+        missing = [
+            (pk, page_id)
+            for pk, page_id in self.model.objects.filter(is_active=True)
+            .values_list("pk", "notion_page_id")
+            .iterator(chunk_size=5000)
+            if page_id not in state.seen
+        ]
+        if not missing:
+            return []
+        active = self.model.objects.filter(is_active=True).count()
+        self._guard(ctx.counts.deactivated + len(missing), active, ctx)  # before any request
+        limit = settings.SYNC_VERIFY_MISSING_MAX
+        if len(missing) > limit:
+            ctx.warn(
+                _(
+                    "%(n)d records were not in Notion's answer; only the first %(limit)d were "
+                    "checked one by one (SYNC_VERIFY_MISSING_MAX)."
+                )
+                % {"n": len(missing), "limit": limit}
+            )
+        gone: list[int] = [pk for pk, _page_id in missing[limit:]]
+        alive: list[dict] = []
+        for pk, page_id in missing[:limit]:
+            try:
+                page = gateway.retrieve_page(page_id)
+            except NotionNotFound:
+                gone.append(pk)
+                continue
+            parent = page.get("parent") or {}
+            moved = parent.get("data_source_id") not in (None, state.schema.data_source_id)
+            if page.get("in_trash") or page.get("archived") or moved:
+                gone.append(pk)
+                continue
+            self._complete_page(gateway, page, state.schema)
+            alive.append(page)
+        if alive:
+            ctx.warn(
+                _(
+                    "%(n)d page(s) were missing from Notion's query answer but exist; they "
+                    "were read one by one and kept."
+                )
+                % {"n": len(alive)}
+            )
+            self._consume([alive], ctx)
+        return gone
 
     def _page_batches(
         self, gateway: Any, schema: ResolvedSchema, ctx: SyncContext
@@ -148,11 +235,22 @@ class NotionModelSync:
             schema.data_source_id, window=window, since=ctx.since
         ):
             for page in pages:
-                for prop in paginated:
-                    value = page.get("properties", {}).get(prop.name)
-                    if value and value.get("has_more"):
-                        self._complete(gateway, page, prop, value)
+                self._complete_page(gateway, page, schema, paginated)
             yield pages
+
+    def _complete_page(
+        self,
+        gateway: Any,
+        page: dict,
+        schema: ResolvedSchema,
+        paginated: list[ResolvedProperty] | None = None,
+    ) -> None:
+        if paginated is None:
+            paginated = [p for p in schema.fields.values() if p.type in ("relation", "people")]
+        for prop in paginated:
+            value = page.get("properties", {}).get(prop.name)
+            if value and value.get("has_more"):
+                self._complete(gateway, page, prop, value)
 
     @staticmethod
     def _complete(gateway: Any, page: dict, prop: ResolvedProperty, value: dict) -> None:
@@ -238,13 +336,14 @@ class NotionModelSync:
             for record in batch:
                 kept.add(record)
 
-    def _apply(self, writer: RowWriter, kept: Staging, seen: set[str], ctx: SyncContext) -> None:
+    def _apply(self, writer: RowWriter, kept: Staging, gone: list[int], ctx: SyncContext) -> None:
         """The run's only writes, in one transaction: staged rows, relations, deactivation."""
+        if ctx.confirm_alive:
+            ctx.confirm_alive()
         model = self.model
         counts = ctx.counts
         active_before = model.objects.filter(is_active=True).count()
-        if not ctx.full:
-            self._guard(counts.deactivated, active_before, ctx)
+        self._guard(counts.deactivated + len(gone), active_before, ctx)
         writer.apply()
         if self.keeps_records:
             for batch in kept.batches():
@@ -252,21 +351,12 @@ class NotionModelSync:
                 relinked = self.after_batch(batch, ctx) & unchanged
                 counts.unchanged -= len(relinked)
                 counts.updated += len(relinked)
-        if ctx.full:
-            missing = [
-                pk
-                for pk, page_id in model.objects.filter(is_active=True)
-                .values_list("pk", "notion_page_id")
-                .iterator(chunk_size=5000)
-                if page_id not in seen
-            ]
-            self._guard(counts.deactivated + len(missing), active_before, ctx)
-            now = timezone.now()
-            for start in range(0, len(missing), 1000):
-                model.objects.filter(pk__in=missing[start : start + 1000]).update(
-                    is_active=False, synced_at=now
-                )
-            counts.deactivated += len(missing)
+        now = timezone.now()
+        for start in range(0, len(gone), 1000):
+            model.objects.filter(pk__in=gone[start : start + 1000], is_active=True).update(
+                is_active=False, synced_at=now
+            )
+        counts.deactivated += len(gone)
 
     def _guard(self, deactivating: int, active_before: int, ctx: SyncContext) -> None:
         ratio = settings.SYNC_MASS_DEACTIVATION_RATIO

@@ -14,11 +14,14 @@ round trips grow with batches, never with rows.
 from __future__ import annotations
 
 import itertools
+import logging
 import pickle
 import tempfile
 from collections.abc import Iterator
 
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
+
+logger = logging.getLogger(__name__)
 
 _names = itertools.count(1)
 
@@ -151,11 +154,16 @@ class CopyWriter(RowWriter):
                 )
 
     def close(self) -> None:
-        if self._tables and connection.connection is not None:
+        tables, self._tables = self._tables, {}
+        if not tables or connection.connection is None:
+            return
+        try:
             with connection.cursor() as cursor:
-                for table, _names in self._tables.values():
+                for table, _names in tables.values():
                     cursor.execute(f"DROP TABLE IF EXISTS {self._qn(table)}")
-        self._tables.clear()
+        except DatabaseError:
+            # A dead connection took its temporary tables with it; keep the real error.
+            logger.warning("Staging tables not dropped", exc_info=True)
 
 
 def row_writer(

@@ -16,14 +16,9 @@ def test_creates_incremental_full_and_reaper_schedules(db):
 
     assert result.code == 0, result.err
     assert schedules() == {
-        "integrations: incremental sync of humans": (
+        "integrations: incremental sync of everything": (
             "integrations.tasks.scheduled_sync",
-            "('humans', 'incremental')",
-            "*/15 * * * *",
-        ),
-        "integrations: incremental sync of directions": (
-            "integrations.tasks.scheduled_sync",
-            "('directions', 'incremental')",
+            "('all', 'incremental')",
             "*/15 * * * *",
         ),
         "integrations: full sync of everything": (
@@ -42,10 +37,10 @@ def test_running_it_again_updates_instead_of_duplicating(db, settings):
 
     result = run_command("setup_schedules")
 
-    assert Schedule.objects.count() == 4
+    assert Schedule.objects.count() == 3
     assert schedules()["integrations: full sync of everything"][2] == "0 4 * * *"
     assert "updated    integrations: full sync of everything" in result.out
-    assert result.out.count("unchanged") == 3
+    assert result.out.count("unchanged") == 2
 
 
 def test_a_bad_cron_string_is_one_clear_line(db, settings):

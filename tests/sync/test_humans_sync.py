@@ -106,7 +106,8 @@ def test_incremental_sync_picks_up_an_edit(org, notion, sync):
     assert run.mode == SyncRun.Mode.INCREMENTAL
     assert run.updated == 1 and run.created == 0
     assert Human.objects.get(notion_page_id=page_id).email == "new.address@example.org"
-    assert run.notion_requests <= 3
+    # 3, plus one more pass: an edit in the run's own minute may have happened mid-run
+    assert run.notion_requests <= 4
 
 
 def test_no_change_incremental_sync_writes_no_row(org, sync):

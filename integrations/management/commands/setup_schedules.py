@@ -32,16 +32,17 @@ class Wanted:
 
 
 def wanted_schedules() -> list[Wanted]:
+    # One schedule for every kind, run in registry order (humans before directions): two
+    # schedules on the same minute would run in parallel and directions could miss a
+    # human created a moment earlier.
     wanted = [
         Wanted(
-            name=f"{PREFIX}incremental sync of {kind.name}",
+            name=f"{PREFIX}incremental sync of everything",
             func="integrations.tasks.scheduled_sync",
-            args=repr((kind.name, SyncRun.Mode.INCREMENTAL.value)),
+            args=repr((registry.ALL, SyncRun.Mode.INCREMENTAL.value)),
             cron=settings.SYNC_SCHEDULE_INCREMENTAL,
             setting="SYNC_SCHEDULE_INCREMENTAL",
         )
-        for kind in registry.kinds()
-        if kind.supports_incremental
     ]
     wanted.append(
         Wanted(
