@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,7 +16,8 @@ def format_duration(value: float | timedelta | None) -> str:
         return "—"
     seconds = value.total_seconds() if isinstance(value, timedelta) else value
     if seconds < 60:
-        return _("%(s).1f s") % {"s": seconds}
+        # number_format: "2,4 с" in Russian, "2.4 s" in English
+        return _("%(s)s s") % {"s": formats.number_format(round(seconds, 1), 1)}
     minutes, seconds = divmod(int(seconds), 60)
     return _("%(m)d min %(s)02d s") % {"m": minutes, "s": seconds}
 

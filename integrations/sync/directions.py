@@ -77,7 +77,7 @@ class DirectionsSync(NotionModelSync):
                             % {
                                 "direction": record["_title"],
                                 "role": Participation.Role(role).label,
-                                "page": page_id,
+                                "page": f"https://www.notion.so/{page_id.replace('-', '')}",
                             }
                         )
                         continue

@@ -26,6 +26,8 @@ def test_sync_command_is_accepted_with_the_run_id_and_queued(bot, org_member, wo
     assert run.triggered_by == Human.objects.get(telegram_user_id=org_member.id)
     assert run.chat_id == org_member.id
     eventually(lambda: SyncRun.objects.get().message_id == reply.message_id, what="message id")
+    # queued on commit of the transaction that stored the message id: a moment later
+    eventually(lambda: worker.queued(), what="task queued")
     assert [t["func"] for t in worker.queued()] == ["integrations.tasks.execute_runs"]
     assert worker.queued()[0]["args"] == ([run.pk],)
 
