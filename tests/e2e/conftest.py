@@ -9,6 +9,7 @@ creates the members it needs. Subprocesses are always killed in teardown.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,10 @@ def sample_org(notion_server):
 def telegram_server():
     with TelegramEmulator() as emulator:
         yield emulator
+        if os.environ.get("E2E_TRANSCRIPT"):
+            # `E2E_TRANSCRIPT=1 pytest tests/e2e -s`: every conversation, for reading
+            for chat_id in sorted({m.chat_id for m in emulator.sent_messages()}):
+                print(f"\n{emulator.transcript(chat_id)}")
 
 
 @pytest.fixture(autouse=True)
