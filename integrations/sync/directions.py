@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from directions.models import Direction, Participation
 from integrations.notion.properties import text_of
 from integrations.sync import registry
-from integrations.sync.base import SyncContext
+from integrations.sync.base import MassDeactivationRefused, SyncContext
 from integrations.sync.engine import NotionModelSync
 from people.models import Human
 
@@ -45,6 +46,32 @@ class DirectionsSync(NotionModelSync):
         return record
 
     keeps_records = True
+    _participations_before = 0
+    _participations_removed = 0
+
+    def before_batches(self, ctx: SyncContext) -> None:
+        self._participations_before = Participation.objects.count()
+        self._participations_removed = 0
+
+    def after_batches(self, ctx: SyncContext) -> None:
+        """Relations come back empty when the Humans database is not shared with the
+        integration: never let that wipe the organisers and deputies."""
+        removed, before = self._participations_removed, self._participations_before
+        ratio = settings.SYNC_MASS_DEACTIVATION_RATIO
+        if (
+            removed > settings.SYNC_MASS_DEACTIVATION_MIN
+            and removed > ratio * before
+            and not ctx.allow_mass_deactivation
+        ):
+            raise MassDeactivationRefused(
+                _(
+                    "Refused: this run would remove %(n)d of %(total)d organiser and deputy "
+                    "links (more than %(pct)d%%). Nothing was changed. Check that the Humans "
+                    "database is shared with the integration; if the removal is intended, run "
+                    "again with --allow-mass-deactivation."
+                )
+                % {"n": removed, "total": before, "pct": round(ratio * 100)}
+            )
 
     def after_batch(self, batch: list[dict], ctx: SyncContext) -> set[str]:
         """Rebuild the participations of this batch's directions from their relations."""
@@ -90,6 +117,7 @@ class DirectionsSync(NotionModelSync):
         }
         stale = [pk for key, pk in existing.items() if key not in desired]
         new = [key for key in desired if key not in existing]
+        self._participations_removed += len(stale)
         if stale:
             Participation.objects.filter(pk__in=stale).delete()
         if new:

@@ -91,6 +91,12 @@ class NotionModelSync:
         """In the apply transaction, per batch of records; returns page ids it changed."""
         return set()
 
+    def before_batches(self, ctx: SyncContext) -> None:
+        """In the apply transaction, before the first `after_batch`."""
+
+    def after_batches(self, ctx: SyncContext) -> None:
+        """In the apply transaction, after the last `after_batch`; may still refuse."""
+
     def columns(self, schema: ResolvedSchema) -> list[str]:
         """The columns this run compares and writes: unmapped fields are left alone."""
         cols = list(self.base_columns)
@@ -346,11 +352,13 @@ class NotionModelSync:
         self._guard(counts.deactivated + len(gone), active_before, ctx)
         writer.apply()
         if self.keeps_records:
+            self.before_batches(ctx)
             for batch in kept.batches():
                 unchanged = {r["notion_page_id"] for r in batch if r.get("_unchanged")}
                 relinked = self.after_batch(batch, ctx) & unchanged
                 counts.unchanged -= len(relinked)
                 counts.updated += len(relinked)
+            self.after_batches(ctx)
         now = timezone.now()
         for start in range(0, len(gone), 1000):
             model.objects.filter(pk__in=gone[start : start + 1000], is_active=True).update(

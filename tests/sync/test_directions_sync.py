@@ -79,3 +79,19 @@ def test_second_directions_sync_changes_nothing(org, sync):
     run = SyncRun.objects.filter(kind="directions").latest("id")
     assert (run.created, run.updated, run.deactivated) == (0, 0, 0)
     assert set(Participation.objects.values_list("direction_id", "human_id", "role")) == before
+
+
+def test_relations_emptied_at_once_do_not_wipe_participations(org, notion, sync):
+    # What Notion answers when the Humans database stops being shared with the integration.
+    sync("all")
+    before = set(Participation.objects.values_list("direction_id", "human_id", "role"))
+    for direction in org.direction_ids:
+        notion.update_page(direction, properties={"Organizers": [], "Deputies": []})
+
+    result = sync("directions")
+
+    assert result.code == 1
+    assert "--allow-mass-deactivation" in result.err
+    assert set(Participation.objects.values_list("direction_id", "human_id", "role")) == before
+    assert sync("directions", "--allow-mass-deactivation").code == 0
+    assert not Participation.objects.exists()
