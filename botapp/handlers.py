@@ -9,8 +9,10 @@ and stops the update for anyone who is not an active member.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import sync_to_async
@@ -59,6 +61,11 @@ async def db(fn, /, *args, **kwargs):
 def bot_handler(callback: Callback) -> Callback:
     @functools.wraps(callback)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if getattr(context, "human", None) is None:
+            # Only the guard lets an update through, and only with a member: never answer
+            # anyone else, whatever went wrong before.
+            logger.warning("Update %s reached %s unauthorised", update.update_id, callback.__name__)
+            return
         with translation.override(settings.LANGUAGE_CODE):
             await callback(update, context)
 
@@ -116,7 +123,23 @@ def _addressed_to_bot(message: Message, bot_username: str) -> bool:
 
 
 async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Group -1: let members through (context.human), answer outsiders once, drop the rest."""
+    """Group -1: let members through (context.human), answer outsiders once, drop the rest.
+
+    Fails closed: whatever goes wrong while deciding or refusing (the database busy,
+    Telegram refusing the answer), the update stops here. PTB would otherwise run the
+    error handler and then go on to the command handlers.
+    """
+    try:
+        await _guard(update, context)
+    except ApplicationHandlerStop:
+        raise
+    except Exception:
+        logger.exception("Authorisation of update %s failed; dropped", update.update_id)
+        context.human = None
+        raise ApplicationHandlerStop from None
+
+
+async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     chat = update.effective_chat
     message = update.message
@@ -307,7 +330,7 @@ def _render_history(limit: int) -> str:
 async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     limit = selectors.HISTORY_DEFAULT
     if context.args:
-        if len(context.args) != 1 or not context.args[0].isdigit():
+        if len(context.args) != 1 or not re.fullmatch(r"[0-9]{1,3}", context.args[0]):
             await reply(update, texts.history_bad_argument())
             return
         limit = max(1, min(int(context.args[0]), selectors.HISTORY_MAX))
@@ -388,9 +411,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     with translation.override(settings.LANGUAGE_CODE):
         text = texts.something_went_wrong()
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # already answered by the handler, maybe
             await update.callback_query.answer()
+    try:
         await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)
     except TelegramError as exc:
         logger.warning("Could not tell chat %s about the error: %s", update.effective_chat.id, exc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from botapp.models import Subscription
 from integrations import services as sync_services
@@ -64,7 +64,11 @@ def subscriptions_for_run(*, run: SyncRun) -> list[Subscription]:
     """
     if run.status == SyncRun.Status.SKIPPED:
         return []
-    subs = Subscription.objects.filter(is_active=True)
+    # A private chat hears only while its member is still an active member: someone who
+    # left the organisation (or whose handle moved to someone else) hears nothing more.
+    subs = Subscription.objects.filter(is_active=True).filter(
+        Q(chat_id__lt=0) | Q(human__is_active=True, human__telegram_user_id=F("chat_id"))
+    )
     if run.status != SyncRun.Status.FAILED:
         subs = subs.filter(scope=Subscription.Scope.ALL)
     if run.chat_id is not None:

@@ -35,12 +35,15 @@ def access_attempt_record(
     answered_recently = AccessAttempt.objects.filter(
         telegram_user_id=telegram_user_id, answered=True, created_at__gte=since
     ).exists()
+    def clean(value: str | None, limit: int) -> str:
+        return (value or "").replace("\x00", "")[:limit]  # PostgreSQL text refuses NUL
+
     return AccessAttempt.objects.create(
         telegram_user_id=telegram_user_id,
-        username=(username or "")[:64],
-        full_name=(full_name or "")[:300],
+        username=clean(username, 64),
+        full_name=clean(full_name, 300),
         chat_id=chat_id,
-        text=(text or "")[:ACCESS_TEXT_LIMIT],
+        text=clean(text, ACCESS_TEXT_LIMIT),
         reason=reason,
         answered=not answered_recently,
     )

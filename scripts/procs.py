@@ -139,22 +139,26 @@ class ProcessGroup:
         if self._stopped:
             return
         self._stopped = True
-        for child in reversed(self.children):
-            if on_stop:
-                on_stop(child)
-            _signal_group(child, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for child in self.children:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        for child in self.children:
-            # Kill the whole group even if its leader exited: a forked worker may linger.
-            _signal_group(child, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.process.wait(timeout=5)
-        for child in self.children:
-            for thread in child.threads:
-                thread.join(timeout=2)
+        try:
+            for child in reversed(self.children):
+                if on_stop:
+                    on_stop(child)
+                _signal_group(child, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            for child in self.children:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        finally:
+            # Even when a second Ctrl-C (or SIGTERM) cuts the grace period short: kill the
+            # whole group, even if its leader exited (a forked worker may linger).
+            for child in self.children:
+                _signal_group(child, signal.SIGKILL)
+            for child in self.children:
+                with contextlib.suppress(subprocess.TimeoutExpired, KeyboardInterrupt):
+                    child.process.wait(timeout=5)
+            for child in self.children:
+                for thread in child.threads:
+                    thread.join(timeout=2)
 
 
 def _signal_group(child: Child, sig: int) -> None:

@@ -9,6 +9,7 @@ their output prefixed by name. When one stops, or on Ctrl-C / SIGTERM, all are s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             print("\nStopping ...", flush=True)
             return 0
         finally:
-            group.stop(grace=15)
+            with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop() still kills
+                group.stop(grace=15)
 
 
 if __name__ == "__main__":

@@ -134,3 +134,31 @@ def test_outsider_pressing_a_button_gets_an_alert_and_no_run(bot, telegram, memb
     assert answer["show_alert"] is True
     assert str(outsider.id) in answer["text"]
     assert not SyncRun.objects.exists()
+
+
+def test_outsider_learns_nothing_when_the_refusal_cannot_be_sent(bot, outsider, telegram):
+    secret = Human.objects.create(notion_page_id="p-secret", full_name="Секретный Организатор")
+    SyncRun.objects.create(
+        kind="humans",
+        trigger="telegram",
+        status="failed",
+        triggered_by=secret,
+        error="Notion: database XYZ not shared",
+    )
+    # Flood control on the refusal itself: the guard fails, and must fail closed.
+    telegram.inject("sendMessage", status=429, retry_after=30, count=1, chat_id=outsider.id)
+
+    outsider.send("/history")
+    outsider.send("/status")
+    outsider.send("/start")
+    eventually(lambda: AccessAttempt.objects.count() == 3, what="three attempts recorded")
+
+    texts = " ".join(m.text for m in outsider.messages())
+    assert "Секретный" not in texts and "XYZ" not in texts
+
+
+def test_odd_history_arguments_get_a_hint(bot, member):
+    for argument in ("²", "9" * 5000):
+        reply = member.say(f"/history {argument}")
+
+        assert "/history" in reply.text

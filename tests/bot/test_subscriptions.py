@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botapp.models import Subscription
 from integrations.models import SyncRun
+from people.models import Human
 from tests.bot.conftest import eventually
 
 
@@ -69,7 +70,9 @@ def test_failures_only_subscriber_hears_failures_only(
     other = member_factory("other_member", "Другой Участник")
     subscribe(other, telegram, "failures")
     before = other.messages()[-1].message_id
-    org_member.say("/sync_humans")
+    # (directions, not humans: a full humans sync would deactivate the locally made
+    # subscriber, who is not in the emulated Notion, and members who left hear nothing)
+    org_member.say("/sync_directions")
     eventually(lambda: worker.queued(), what="task queued")
     worker.run_queued()
     notion.inject_fault(status=503, count=100)
@@ -78,7 +81,8 @@ def test_failures_only_subscriber_hears_failures_only(
 
     worker.run_queued()
 
-    failed = SyncRun.objects.get(kind="directions")
+    failed = SyncRun.objects.filter(kind="directions").latest("id")
+    assert failed.status == SyncRun.Status.FAILED
     told = [m for m in other.messages() if m.message_id > before]
     assert [f"#{failed.pk}" in m.text for m in told] == [True]
 
@@ -89,7 +93,7 @@ def test_a_subscriber_who_blocked_the_bot_is_switched_off(
     other = member_factory("blocker_one", "Блокирующий Участник")
     subscribe(other, telegram)
     telegram.block(other.user)
-    org_member.say("/sync_humans")
+    org_member.say("/sync_directions")  # a humans sync would deactivate the local subscriber
     eventually(lambda: worker.queued(), what="task queued")
 
     worker.run_queued()
@@ -98,3 +102,16 @@ def test_a_subscriber_who_blocked_the_bot_is_switched_off(
     assert not subscription.is_active
     assert "blocked" in subscription.disabled_reason
     assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED
+
+
+def test_a_member_who_left_hears_nothing_more(bot, org_member, member_factory, telegram, worker):
+    other = member_factory("leaving_member", "Уходящий Участник")
+    subscribe(other, telegram)
+    before = other.messages()[-1].message_id
+    Human.objects.filter(telegram_username="leaving_member").update(is_active=False)
+
+    org_member.say("/sync_directions")
+    eventually(lambda: worker.queued(), what="task queued")
+    worker.run_queued()
+
+    assert [m for m in other.messages() if m.message_id > before] == []
