@@ -35,6 +35,7 @@ def access_attempt_record(
     answered_recently = AccessAttempt.objects.filter(
         telegram_user_id=telegram_user_id, answered=True, created_at__gte=since
     ).exists()
+
     def clean(value: str | None, limit: int) -> str:
         return (value or "").replace("\x00", "")[:limit]  # PostgreSQL text refuses NUL
 
