@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_mixins import ReadOnlyAdminMixin
 from directions.models import Direction, Participation
 from people.admin import NOTION_OWNED, ActiveFilter, notion_link
 
 
-class DirectionParticipationInline(admin.TabularInline):
+class DirectionParticipationInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Participation
     fk_name = "direction"
     fields = ("human_link", "role", "telegram", "human_state")
@@ -26,15 +26,6 @@ class DirectionParticipationInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("human").order_by("role", "human")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("human"))
     def human_link(self, participation: Participation) -> str:
@@ -52,7 +43,7 @@ class DirectionParticipationInline(admin.TabularInline):
 
 
 @admin.register(Direction)
-class DirectionAdmin(admin.ModelAdmin):
+class DirectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "status",
@@ -97,15 +88,6 @@ class DirectionAdmin(admin.ModelAdmin):
                 deputies_total=Count("participations", filter=Q(participations__role=role.DEPUTY)),
             )
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from config.admin_mixins import ReadOnlyAdminMixin
 from integrations import services
 from integrations.admin_chart import STATUS_COLOURS, build_chart, recent_finished
 from integrations.models import SyncRun
@@ -65,7 +66,7 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "run_id",
         "kind_display",
@@ -153,16 +154,6 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("integrations/admin.css",)}
-
-    # -- a record, not a form --------------------------------------------------------------
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_run_permission(self, request: HttpRequest) -> bool:
         """Starting runs is "add sync run": give it to staff who may order syncs."""

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_mixins import ReadOnlyAdminMixin
 from directions.models import Participation
 from people.models import Human
 from people.normalize import normalize_telegram_username
@@ -75,7 +76,7 @@ class TelegramFilter(admin.SimpleListFilter):
         return queryset
 
 
-class HumanParticipationInline(admin.TabularInline):
+class HumanParticipationInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Participation
     fk_name = "human"
     fields = ("direction_link", "role", "direction_state")
@@ -87,15 +88,6 @@ class HumanParticipationInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("direction")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("direction"))
     def direction_link(self, participation: Participation) -> str:
@@ -110,7 +102,7 @@ class HumanParticipationInline(admin.TabularInline):
 
 
 @admin.register(Human)
-class HumanAdmin(admin.ModelAdmin):
+class HumanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "full_name",
         "telegram",
@@ -151,16 +143,6 @@ class HumanAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(directions_total=Count("participations__direction", distinct=True))
         )
-
-    # Humans come from Notion: never added, edited or deleted here.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_unbind_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("people.change_human")
