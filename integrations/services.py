@@ -334,41 +334,42 @@ def sync_run_confirm_alive(*, run_id: int) -> None:
 
 
 def sync_run_reap_stale(*, now=None) -> list[SyncRun]:
-    """Fail running runs whose heartbeat stopped (the worker died) and release the lock."""
+    """Fail runs that can no longer end by themselves and release their lock: running runs
+    whose heartbeat stopped (the worker died) and queued runs no worker picked up."""
     now = now or timezone.now()
-    limit = now - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
-    queued_limit = now - timedelta(seconds=settings.SYNC_QUEUED_TIMEOUT_SECONDS)
+    stale = [
+        (
+            run,
+            _(
+                "No worker picked the run up in %(minutes)d minutes: is the qcluster "
+                "process running? Nothing was changed."
+            )
+            % {"minutes": settings.SYNC_QUEUED_TIMEOUT_SECONDS // 60},
+        )
+        for run in SyncRun.objects.filter(
+            status=SyncRun.Status.QUEUED,
+            queued_at__lt=now - timedelta(seconds=settings.SYNC_QUEUED_TIMEOUT_SECONDS),
+        )
+    ] + [
+        (
+            run,
+            _(
+                "The worker stopped answering during the run (no heartbeat since "
+                "%(time)s): it was probably restarted. Nothing was changed; start "
+                "the sync again."
+            )
+            % {"time": timezone.localtime(run.heartbeat_at).strftime("%H:%M:%S")},
+        )
+        for run in SyncRun.objects.filter(
+            status=SyncRun.Status.RUNNING,
+            heartbeat_at__lt=now - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS),
+        )
+    ]
     reaped = []
-    for run in SyncRun.objects.filter(status=SyncRun.Status.QUEUED, queued_at__lt=queued_limit):
+    for run, reason in stale:
         try:
-            reaped.append(
-                sync_run_finish(
-                    run=run,
-                    status=SyncRun.Status.FAILED,
-                    error=_(
-                        "No worker picked the run up in %(minutes)d minutes: is the qcluster "
-                        "process running? Nothing was changed."
-                    )
-                    % {"minutes": settings.SYNC_QUEUED_TIMEOUT_SECONDS // 60},
-                )
-            )
-        except IllegalTransition:
-            continue
-    for run in SyncRun.objects.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=limit):
-        try:
-            reaped.append(
-                sync_run_finish(
-                    run=run,
-                    status=SyncRun.Status.FAILED,
-                    error=_(
-                        "The worker stopped answering during the run (no heartbeat since "
-                        "%(time)s): it was probably restarted. Nothing was changed; start "
-                        "the sync again."
-                    )
-                    % {"time": timezone.localtime(run.heartbeat_at).strftime("%H:%M:%S")},
-                )
-            )
-        except IllegalTransition:
+            reaped.append(sync_run_finish(run=run, status=SyncRun.Status.FAILED, error=reason))
+        except IllegalTransition:  # it ended by itself meanwhile
             continue
     return reaped
 
