@@ -86,8 +86,16 @@ WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    # An empty DATABASE_URL (as a copied .env may have) means the default, not an error.
+    "default": environ.Env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    ),
 }
+if not DATABASES["default"].get("ENGINE"):
+    raise environ.ImproperlyConfigured(
+        "DATABASE_URL: unknown kind of database; use sqlite:////absolute/path.sqlite3 or "
+        "postgres://user:password@host:5432/name"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: WAL lets readers go on, IMMEDIATE transactions take the write
     # lock up front (no deadlock upgrades), and a busy timeout queues writers politely.
