@@ -52,9 +52,12 @@ def run_table(runs: list[SyncRun]) -> str:
             else:
                 row.append(str(getattr(run, key)))
         rows.append(row)
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join
-    out = [line(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    out.append(line("-" * w for w in widths))
-    out += [line(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(out)
+    return text_table([header, *rows])
+
+
+def text_table(rows: list[list[str]]) -> str:
+    """Left-aligned columns; the first row is the header, underlined."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 MAX_WARNINGS = 200
@@ -29,6 +30,20 @@ class SyncCounts:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+def is_mass_change(count: int, total: int, ctx: SyncContext) -> bool:
+    """Whether removing `count` of `total` things needs --allow-mass-deactivation: more than
+    SYNC_MASS_DEACTIVATION_RATIO of them and more than SYNC_MASS_DEACTIVATION_MIN."""
+    return (
+        count > settings.SYNC_MASS_DEACTIVATION_MIN
+        and count > settings.SYNC_MASS_DEACTIVATION_RATIO * total
+        and not ctx.allow_mass_deactivation
+    )
+
+
+def mass_change_percent() -> int:
+    return round(settings.SYNC_MASS_DEACTIVATION_RATIO * 100)
 
 
 class SyncFailed(Exception):

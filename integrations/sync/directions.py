@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from directions.models import Direction, Participation
 from integrations.notion.properties import text_of
 from integrations.sync import registry
-from integrations.sync.base import MassDeactivationRefused, SyncContext
+from integrations.sync.base import (
+    MassDeactivationRefused,
+    SyncContext,
+    is_mass_change,
+    mass_change_percent,
+)
 from integrations.sync.engine import NotionModelSync
 from people.models import Human
 
@@ -57,12 +61,7 @@ class DirectionsSync(NotionModelSync):
         """Relations come back empty when the Humans database is not shared with the
         integration: never let that wipe the organisers and deputies."""
         removed, before = self._participations_removed, self._participations_before
-        ratio = settings.SYNC_MASS_DEACTIVATION_RATIO
-        if (
-            removed > settings.SYNC_MASS_DEACTIVATION_MIN
-            and removed > ratio * before
-            and not ctx.allow_mass_deactivation
-        ):
+        if is_mass_change(removed, before, ctx):
             raise MassDeactivationRefused(
                 _(
                     "Refused: this run would remove %(n)d of %(total)d organiser and deputy "
@@ -70,7 +69,7 @@ class DirectionsSync(NotionModelSync):
                     "database is shared with the integration; if the removal is intended, run "
                     "again with --allow-mass-deactivation."
                 )
-                % {"n": removed, "total": before, "pct": round(ratio * 100)}
+                % {"n": removed, "total": before, "pct": mass_change_percent()}
             )
 
     def after_batch(self, batch: list[dict], ctx: SyncContext) -> set[str]:

@@ -33,6 +33,8 @@ from integrations.sync.base import (
     SyncContext,
     SyncCounts,
     gc_tuned,
+    is_mass_change,
+    mass_change_percent,
     prefetch,
 )
 from integrations.sync.staging import Staging
@@ -367,13 +369,7 @@ class NotionModelSync:
         counts.deactivated += len(gone)
 
     def _guard(self, deactivating: int, active_before: int, ctx: SyncContext) -> None:
-        ratio = settings.SYNC_MASS_DEACTIVATION_RATIO
-        minimum = settings.SYNC_MASS_DEACTIVATION_MIN
-        if (
-            deactivating > minimum
-            and deactivating > ratio * active_before
-            and not ctx.allow_mass_deactivation
-        ):
+        if is_mass_change(deactivating, active_before, ctx):
             raise MassDeactivationRefused(
                 _(
                     "Refused: this run would deactivate %(n)d of %(total)d active records "
@@ -381,5 +377,5 @@ class NotionModelSync:
                     "database, restore sharing; if the removal is intended, run again with "
                     "--allow-mass-deactivation."
                 )
-                % {"n": deactivating, "total": active_before, "pct": round(ratio * 100)}
+                % {"n": deactivating, "total": active_before, "pct": mass_change_percent()}
             )

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from integrations.sync.base import SyncContext, SyncCounts
 
 ALL = "all"
-_INFRASTRUCTURE = {"base", "registry", "engine", "staging"}
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,10 @@ class UnknownSyncKind(LookupError):
 
 
 def autodiscover() -> None:
-    """Import every module of this package so its kinds register themselves."""
+    """Import every module of this package so its kinds register themselves (the engine's
+    own modules register nothing; importing them is harmless)."""
     import integrations.sync as package
 
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in _INFRASTRUCTURE and not module.name.startswith("_"):
+        if not module.name.startswith("_"):
             importlib.import_module(f"{package.__name__}.{module.name}")

@@ -6,12 +6,42 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 
-class Staging:
+class Spool:
+    """Objects pickled one after another into a temporary file, read back in order."""
+
+    def __init__(self, prefix: str = "sync-staging-") -> None:
+        self._file = tempfile.TemporaryFile(prefix=prefix)  # noqa: SIM115 - closed in close()
+
+    def dump(self, obj: Any) -> None:
+        pickle.dump(obj, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Staging(Spool):
+    """Records added one by one, stored and read back in batches of `batch_size`."""
+
     def __init__(self, batch_size: int = 1000) -> None:
+        super().__init__()
         self.batch_size = batch_size
-        self._file = tempfile.TemporaryFile(prefix="sync-staging-")  # noqa: SIM115 - closed in close()
         self._pending: list[dict] = []
         self.count = 0
 
@@ -23,23 +53,9 @@ class Staging:
 
     def _flush(self) -> None:
         if self._pending:
-            pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.dump(self._pending)
             self._pending = []
 
     def batches(self) -> Iterator[list[dict]]:
         self._flush()
-        self._file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self._file)
-            except EOFError:
-                return
-
-    def close(self) -> None:
-        self._file.close()
-
-    def __enter__(self) -> Staging:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        return iter(self)

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-import pickle
-import tempfile
-from collections.abc import Iterator
 
 from django.db import DatabaseError, connection, models
+
+from integrations.sync.staging import Spool
 
 logger = logging.getLogger(__name__)
 
@@ -65,23 +64,15 @@ class RowWriter:
 class OrmWriter(RowWriter):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._file = tempfile.TemporaryFile(prefix="sync-rows-")  # noqa: SIM115 - close()
+        self._chunks = Spool(prefix="sync-rows-")
 
     def stage(self, rows: list[dict], *, extra: tuple[str, ...] = ()) -> None:
         if rows:
-            pickle.dump((extra, rows), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._chunks.dump((extra, rows))
             self.staged += len(rows)
 
-    def _chunks(self) -> Iterator[tuple[tuple[str, ...], list[dict]]]:
-        self._file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self._file)
-            except EOFError:
-                return
-
     def apply(self) -> None:
-        for extra, rows in self._chunks():
+        for extra, rows in self._chunks:
             self.model.objects.bulk_create(
                 [self.model(**row) for row in rows],
                 update_conflicts=True,
@@ -90,7 +81,7 @@ class OrmWriter(RowWriter):
             )
 
     def close(self) -> None:
-        self._file.close()
+        self._chunks.close()
 
 
 class CopyWriter(RowWriter):

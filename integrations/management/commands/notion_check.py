@@ -11,6 +11,7 @@ from integrations.notion.factory import notion_gateway
 from integrations.notion.schema import check_schema
 from integrations.sync.directions import DirectionsSync
 from integrations.sync.humans import HumansSync
+from integrations.text import text_table
 
 SETTINGS = (
     "NOTION_TOKEN",
@@ -18,13 +19,6 @@ SETTINGS = (
     "NOTION_HUMANS_DATABASE_ID",
     "NOTION_DIRECTIONS_DATABASE_ID",
 )
-
-
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 class Command(BaseCommand):
@@ -47,7 +41,7 @@ class Command(BaseCommand):
             ]
         )
         rows.append(["NOTION_MAX_RPS", str(settings.NOTION_MAX_RPS), ok_mark])
-        self.stdout.write(_table(rows))
+        self.stdout.write(text_table(rows))
         if problems:
             raise CommandError(_("Set the missing settings above (in .env or the environment)."))
 
@@ -110,7 +104,7 @@ class Command(BaseCommand):
                 )
         gateway.close()
         self.stdout.write("")
-        self.stdout.write(_table(schema_rows))
+        self.stdout.write(text_table(schema_rows))
         self.stdout.write(_("Notion requests: %(n)d") % {"n": gateway.requests})
         if problems:
             raise CommandError(_("%(n)d problem(s) found.") % {"n": problems})
