@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +14,18 @@ from sandbox.notion_emulator import NotionEmulator
 from sandbox.sample_data import INACTIVE_STATUSES, build_organisation
 
 NOTION_TOKEN = "secret_test_token"
+
+
+def eventually(check: Callable[[], object], *, timeout: float = 10.0, what: str = "condition"):
+    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout:g}s")
+        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -25,18 +25,6 @@ from people.models import Human
 from sandbox.telegram_emulator import BotMessage, TelegramEmulator, User
 
 
-def eventually(check: Callable[[], object], *, timeout: float = 10.0, what: str = "condition"):
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout:g}s")
-        time.sleep(0.02)
-
-
 @pytest.fixture
 def telegram():
     with TelegramEmulator() as emulator:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from botapp.models import AccessAttempt
 from integrations.models import SyncRun
 from people.models import Human
-from tests.bot.conftest import eventually
+from tests.conftest import eventually
 
 
 def test_member_gets_help_with_the_commands(bot, member):

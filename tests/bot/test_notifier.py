@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.models import SyncRun
-from tests.bot.conftest import eventually
+from tests.conftest import eventually
 
 # PTB itself reads `RetryAfter.retry_after` in its constructor and warns about its type.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")

@@ -9,7 +9,7 @@ import pytest
 from integrations.models import SyncRun
 from integrations.sync import registry
 from people.models import Human
-from tests.bot.conftest import eventually
+from tests.conftest import eventually
 
 
 def run_ids(text: str) -> list[int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,20 +12,10 @@ from django_q.tasks import async_task
 
 from botapp.models import AccessAttempt, Subscription
 from integrations.models import SyncRun
+from tests.conftest import eventually
 from tests.e2e.conftest import STALE_AFTER_SECONDS, run_ids, run_manage
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_until(check, *, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout:g}s")
-        time.sleep(0.05)
 
 
 def test_outsider_is_refused_and_nothing_runs(live, people):
@@ -101,8 +90,10 @@ def test_worker_killed_mid_run_is_reaped_and_the_chat_told(
     notion_server.latency = 0.8
     accepted = member.say("/sync_humans")
     (run_id,) = run_ids(accepted.text)
-    wait_until(
-        lambda: SyncRun.objects.filter(pk=run_id, status="running").exists(), what="run started"
+    eventually(
+        lambda: SyncRun.objects.filter(pk=run_id, status="running").exists(),
+        timeout=20,
+        what="run started",
     )
 
     live.worker.kill()  # SIGKILL the whole cluster: no cleanup, no final heartbeat
@@ -110,7 +101,7 @@ def test_worker_killed_mid_run_is_reaped_and_the_chat_told(
     run = SyncRun.objects.get(pk=run_id)
     assert run.status == SyncRun.Status.RUNNING
     stale_at = run.heartbeat_at + timedelta(seconds=STALE_AFTER_SECONDS + 0.5)
-    wait_until(lambda: timezone.now() > stale_at, what="heartbeat stale")
+    eventually(lambda: timezone.now() > stale_at, timeout=20, what="heartbeat stale")
     # The schedule runs the reaper every minute; here it is queued at once.
     async_task("integrations.tasks.reap_stale_runs")
     live.start_worker()

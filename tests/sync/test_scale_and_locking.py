@@ -6,16 +6,15 @@ import math
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-from django.db import connection
 
 from integrations import services
 from integrations.models import SyncRun
 from people.models import Human
 from sandbox.notion_emulator import NotionEmulator
 from sandbox.sample_data import HUMANS_SCHEMA, add_humans
+from tests.conftest import eventually
+from tests.e2e.processes import database_url_for_subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,16 +56,6 @@ def test_all_is_refused_whole_when_one_kind_is_active(org, sync):
     assert not SyncRun.objects.filter(kind="humans").exists()
 
 
-def _database_url() -> str:
-    settings_dict = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings_dict['NAME']}"
-    return (
-        f"postgres://{settings_dict['USER'] or 'postgres'}@{settings_dict['HOST'] or '127.0.0.1'}"
-        f":{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    )
-
-
 def test_concurrent_cli_run_in_another_process_exits_2(settings, sync, transactional_db):
     from sandbox.sample_data import build_organisation
 
@@ -74,7 +63,7 @@ def test_concurrent_cli_run_in_another_process_exits_2(settings, sync, transacti
         organisation = build_organisation(slow, humans=300, directions=4, seed=5)
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url_for_subprocesses(),
             "NOTION_TOKEN": "secret_slow",
             "NOTION_API_BASE_URL": slow.base_url,
             "NOTION_HUMANS_DATABASE_ID": organisation.humans_database_id,
@@ -90,11 +79,12 @@ def test_concurrent_cli_run_in_another_process_exits_2(settings, sync, transacti
             text=True,
         )
         try:
-            deadline = time.monotonic() + 30
-            while not SyncRun.objects.filter(status="running").exists():
-                assert time.monotonic() < deadline, "the first run never started"
-                assert first.poll() is None, first.communicate()
-                time.sleep(0.05)
+            eventually(
+                lambda: SyncRun.objects.filter(status="running").exists() or first.poll(),
+                timeout=30,
+                what="the first run started",
+            )
+            assert first.poll() is None, first.communicate()
             running = SyncRun.objects.get(status="running")
 
             second = subprocess.run(
