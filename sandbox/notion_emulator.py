@@ -683,6 +683,15 @@ class NotionEmulator:
                 return value[ptype]
             return value
 
+        def items(value: Any) -> list:
+            """Relation and people values: None, one reference, or a list of them."""
+            value = unwrap(value)
+            if value is None:
+                return []
+            if isinstance(value, (str, Mapping)):
+                return [value]
+            return list(value)
+
         if ptype in ("title", "rich_text"):
 
             def conv(value: Any) -> Any:
@@ -805,13 +814,8 @@ class NotionEmulator:
         if ptype == "relation":
 
             def conv(value: Any) -> Any:
-                value = unwrap(value)
-                if value is None:
-                    return []
-                if isinstance(value, (str, Mapping)):
-                    value = [value]
                 out = []
-                for item in value:
+                for item in items(value):
                     ref = item.get("id") if isinstance(item, Mapping) else item
                     out.append({"id": _require_id(str(ref))})
                 return out
@@ -821,13 +825,8 @@ class NotionEmulator:
         if ptype == "people":
 
             def conv(value: Any) -> Any:
-                value = unwrap(value)
-                if value is None:
-                    return []
-                if isinstance(value, (str, Mapping)):
-                    value = [value]
                 out = []
-                for item in value:
+                for item in items(value):
                     if isinstance(item, Mapping):
                         user = dict(item)
                         user.setdefault("object", "user")
