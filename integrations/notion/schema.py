@@ -45,6 +45,11 @@ class ResolvedSchema:
     title: ResolvedProperty
     fields: dict[str, ResolvedProperty] = field(default_factory=dict)
 
+    @property
+    def paginated(self) -> list[ResolvedProperty]:
+        """Mapped properties whose values Notion cuts at 25 items (relations, people)."""
+        return [p for p in self.fields.values() if p.type in ("relation", "people")]
+
 
 def find_title(properties: dict) -> tuple[str, dict] | None:
     for name, prop in properties.items():

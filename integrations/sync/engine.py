@@ -174,11 +174,11 @@ class NotionModelSync:
                     state.edited_during_run = True
                 pending.append(record)
             if len(pending) >= settings.SYNC_BATCH_SIZE:
-                self._diff(pending, state.columns, ctx, state.writer, state.kept)
+                self._diff(pending, ctx)
                 pending = []
             ctx.progress("fetching")
         if pending:
-            self._diff(pending, state.columns, ctx, state.writer, state.kept)
+            self._diff(pending, ctx)
 
     def _verify_missing(self, gateway: Any, ctx: SyncContext) -> list[int]:
         """Active records the full query did not return: ask Notion about each before
@@ -186,16 +186,17 @@ class NotionModelSync:
         shift the cursor) must not deactivate it: such a page is synced from its own
         answer instead. Returns the primary keys of records whose page is really gone."""
         state = self._run
-        missing = [
-            (pk, page_id)
-            for pk, page_id in self.model.objects.filter(is_active=True)
+        active, missing = 0, []
+        for pk, page_id in (
+            self.model.objects.filter(is_active=True)
             .values_list("pk", "notion_page_id")
             .iterator(chunk_size=5000)
-            if page_id not in state.seen
-        ]
+        ):
+            active += 1
+            if page_id not in state.seen:
+                missing.append((pk, page_id))
         if not missing:
             return []
-        active = self.model.objects.filter(is_active=True).count()
         self._guard(ctx.counts.deactivated + len(missing), active, ctx)  # before any request
         limit = settings.SYNC_VERIFY_MISSING_MAX
         if len(missing) > limit:
@@ -238,24 +239,15 @@ class NotionModelSync:
         """Pages, one query answer at a time, with truncated relation / people values
         completed. Runs in the fetch thread."""
         window = "created_time" if ctx.full else "last_edited_time"
-        paginated = [p for p in schema.fields.values() if p.type in ("relation", "people")]
         for pages in gateway.iter_page_batches(
             schema.data_source_id, window=window, since=ctx.since
         ):
             for page in pages:
-                self._complete_page(gateway, page, schema, paginated)
+                self._complete_page(gateway, page, schema)
             yield pages
 
-    def _complete_page(
-        self,
-        gateway: Any,
-        page: dict,
-        schema: ResolvedSchema,
-        paginated: list[ResolvedProperty] | None = None,
-    ) -> None:
-        if paginated is None:
-            paginated = [p for p in schema.fields.values() if p.type in ("relation", "people")]
-        for prop in paginated:
+    def _complete_page(self, gateway: Any, page: dict, schema: ResolvedSchema) -> None:
+        for prop in schema.paginated:
             value = page.get("properties", {}).get(prop.name)
             if value and value.get("has_more"):
                 self._complete(gateway, page, prop, value)
@@ -303,20 +295,13 @@ class NotionModelSync:
             record["is_active"] = False
         return record
 
-    def _diff(
-        self,
-        batch: list[dict],
-        columns: list[str],
-        ctx: SyncContext,
-        writer: RowWriter,
-        kept: Staging,
-    ) -> None:
+    def _diff(self, batch: list[dict], ctx: SyncContext) -> None:
         """Classify a batch against the database and stage the rows that changed.
 
         Runs outside any transaction while the next pages download: only this run writes
         these columns (the per-kind lock), so what it reads stays true until the apply.
         """
-        counts = ctx.counts
+        counts, columns, writer = ctx.counts, self._run.columns, self._run.writer
         existing = writer.existing([r["notion_page_id"] for r in batch], columns)
         now = timezone.now()
         groups: dict[tuple[str, ...], list[dict]] = {}
@@ -342,7 +327,7 @@ class NotionModelSync:
             writer.stage(rows, extra=extra)
         if self.keeps_records:
             for record in batch:
-                kept.add(record)
+                self._run.kept.add(record)
 
     def _apply(self, writer: RowWriter, kept: Staging, gone: list[int], ctx: SyncContext) -> None:
         """The run's only writes, in one transaction: staged rows, relations, deactivation."""
