@@ -412,6 +412,8 @@ class NotionEmulator:
         #: What complete query responses carry as ``request_status`` (None: key omitted).
         self.request_status_complete: dict[str, str] | None = REQUEST_STATUS_COMPLETE
         self.request_counts: collections.Counter[str] = collections.Counter()
+        #: Requests answered 429 because they came faster than ``rate_limit_rps``.
+        self.rate_limited_count = 0
         #: TCP connections accepted (keep-alive check: a client reusing its connection
         #: opens one).
         self.connections_opened = 0
@@ -1055,6 +1057,8 @@ class NotionEmulator:
         with self._lock:
             self.request_counts.clear()
             self.connections_opened = 0
+        with self._fault_lock:
+            self.rate_limited_count = 0
 
     def _take_fault(self, endpoint: str) -> _Fault | None:
         with self._fault_lock:
@@ -1085,6 +1089,7 @@ class NotionEmulator:
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
                 return False
+            self.rate_limited_count += 1
             return True
 
     # ------------------------------------------------------------------ objects

@@ -40,14 +40,13 @@ def service_env(
     inactive_statuses: list[str] | tuple[str, ...] = (),
     **overrides: object,
 ) -> dict[str, str]:
-    """Environment for the project's processes, wired to the emulators."""
+    """Environment for the project's processes, wired to the emulators (no bot without
+    `telegram`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url,
-            "TELEGRAM_BOT_TOKEN": telegram.token,
-            "TELEGRAM_API_BASE_URL": telegram.base_url,
             "TELEGRAM_PROGRESS_INTERVAL": "0.5",
             "SYNC_PROGRESS_SECONDS": "0.2",
             "SYNC_HEARTBEAT_SECONDS": "0.5",
@@ -57,6 +56,11 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if telegram is not None:
+        env["TELEGRAM_BOT_TOKEN"] = telegram.token
+        env["TELEGRAM_API_BASE_URL"] = telegram.base_url
+    else:
+        env.pop("TELEGRAM_BOT_TOKEN", None)
     if notion is not None:
         env.update(
             {
