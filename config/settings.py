@@ -45,10 +45,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Before django_q: its `qcluster` command extends django-q2's (ends sync runs on stop).
+    "integrations",
     "django_q",
     "people",
     "directions",
-    "integrations",
     "botapp",
 ]
 
@@ -171,7 +172,10 @@ NOTION_DIRECTIONS_FIELDS = _mapping(
     )
 )
 NOTION_INACTIVE_STATUSES = [s.strip() for s in env.list("NOTION_INACTIVE_STATUSES", default=[])]
-NOTION_MAX_RPS = env.float("NOTION_MAX_RPS", default=2.5)  # 0 disables the client throttle
+# Requests per second for the whole integration, every process together (a limit shared
+# through the database); 0 disables it. NOTION_BURST requests may go at once after a pause.
+NOTION_MAX_RPS = env.float("NOTION_MAX_RPS", default=2.5)
+NOTION_BURST = env.int("NOTION_BURST", default=2)
 NOTION_TIMEOUT = env.float("NOTION_TIMEOUT", default=30.0)  # seconds per request
 NOTION_MAX_RETRIES = env.int("NOTION_MAX_RETRIES", default=5)
 NOTION_RETRY_BASE_DELAY = env.float("NOTION_RETRY_BASE_DELAY", default=1.0)
@@ -192,6 +196,9 @@ SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=180)
 SYNC_HEARTBEAT_SECONDS = env.float("SYNC_HEARTBEAT_SECONDS", default=5.0)
 # A queued run no worker picked up within this time is failed (and its lock released).
 SYNC_QUEUED_TIMEOUT_SECONDS = env.int("SYNC_QUEUED_TIMEOUT_SECONDS", default=1800)
+# A stopped worker (SIGTERM) waits this long for its runs to end before it exits; keep it
+# under the stop grace period of the service manager (compose: stop_grace_period).
+SYNC_WORKER_STOP_SECONDS = env.float("SYNC_WORKER_STOP_SECONDS", default=20.0)
 # How often progress is announced (signals -> bot message edits, CLI progress line).
 SYNC_PROGRESS_SECONDS = env.float("SYNC_PROGRESS_SECONDS", default=1.0)
 

@@ -9,7 +9,9 @@ class SyncRun(models.Model):
     """One run of one sync kind, from any door (bot, schedule, CLI, admin).
 
     The partial unique constraint is the lock: at most one queued-or-running run per kind,
-    enforced by the database so two doors racing cannot both win.
+    enforced by the database so two doors racing cannot both win. The life of a run (who
+    moves it from which state to which, and what happens when a process dies) is described
+    in `integrations/runs/__init__.py`.
     """
 
     class Status(models.TextChoices):
@@ -49,6 +51,19 @@ class SyncRun(models.Model):
     message_id = models.BigIntegerField(_("Telegram message"), null=True, blank=True)
 
     queued_at = models.DateTimeField(_("queued at"), auto_now_add=True, db_index=True)
+    claimed_at = models.DateTimeField(
+        _("claimed at"),
+        null=True,
+        blank=True,
+        help_text=_("When a process (worker or command line) took the run to execute it."),
+    )
+    claimed_by = models.CharField(
+        _("claimed by"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("The executing process, as host:pid."),
+    )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
@@ -93,3 +108,19 @@ class SyncRun(models.Model):
     @property
     def changes(self) -> int:
         return self.created + self.updated + self.deactivated
+
+
+class RateLimitBucket(models.Model):
+    """A request rate shared by every process: the Notion limit is per integration, not per
+    run or per process (`integrations/notion/ratelimit.py`)."""
+
+    key = models.CharField(_("key"), max_length=64, primary_key=True)
+    #: the theoretical arrival time of the next request, in seconds since the epoch (GCRA)
+    next_at = models.FloatField(_("next request at"), default=0.0)
+
+    class Meta:
+        verbose_name = _("rate limit")
+        verbose_name_plural = _("rate limits")
+
+    def __str__(self) -> str:
+        return self.key

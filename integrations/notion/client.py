@@ -32,7 +32,7 @@ from integrations.notion.errors import (
     NotionUnavailable,
     unavailable_message,
 )
-from integrations.notion.throttle import Throttle
+from integrations.notion.ratelimit import SharedRateLimit
 
 logger = logging.getLogger(__name__)
 _sdk_logger = logging.getLogger("integrations.notion.sdk")
@@ -101,14 +101,17 @@ class _FastJSONClient(Client):
 
 
 class NotionGateway:
-    """The one way this service talks to Notion. Thread-safe; counts every request."""
+    """The one way this service talks to Notion. Thread-safe; counts every request.
+
+    Every request first waits for its slot in the integration's shared rate limit (the
+    limit is Notion's, per token, for all processes together)."""
 
     def __init__(
         self,
         *,
         token: str,
         base_url: str,
-        max_rps: float = 2.5,
+        limiter: SharedRateLimit | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -121,7 +124,7 @@ class NotionGateway:
             logger=_sdk_logger,
             log_level=logging.CRITICAL,
         )
-        self.throttle = Throttle(max_rps, sleep=sleep)
+        self.limiter = limiter
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -135,7 +138,8 @@ class NotionGateway:
     def _call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         attempt = 0
         while True:
-            self.throttle.wait()
+            if self.limiter is not None:
+                self.limiter.wait()
             with self._lock:
                 self.requests += 1
             try:
@@ -156,7 +160,8 @@ class NotionGateway:
                         # Honour Notion's wait, within reason: retrying earlier only earns
                         # another 429.
                         delay = min(delay, self.retry.max_delay * 5)
-                        self.throttle.hold(delay)
+                        if self.limiter is not None:
+                            self.limiter.hold(delay)
                 if delay is None:
                     delay = self.retry.backoff(attempt)
                 logger.warning(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from integrations.notion.client import NotionGateway, RetryPolicy
 from integrations.notion.errors import NotionConfigurationError
+from integrations.notion.ratelimit import SharedRateLimit, bucket_key
 
 
 def require_settings(*names: str) -> list[str]:
@@ -23,10 +24,13 @@ def require_setting(name: str) -> str:
 
 
 def notion_gateway() -> NotionGateway:
+    token = require_setting("NOTION_TOKEN")
     return NotionGateway(
-        token=require_setting("NOTION_TOKEN"),
+        token=token,
         base_url=settings.NOTION_API_BASE_URL,
-        max_rps=settings.NOTION_MAX_RPS,
+        limiter=SharedRateLimit(
+            key=bucket_key(token), max_rps=settings.NOTION_MAX_RPS, burst=settings.NOTION_BURST
+        ),
         timeout=settings.NOTION_TIMEOUT,
         retry=RetryPolicy(
             max_retries=settings.NOTION_MAX_RETRIES,

@@ -8,11 +8,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.db import connections, transaction
 from django.utils.translation import gettext as _
 
 MAX_WARNINGS = 200
@@ -74,8 +76,10 @@ class SyncContext:
     since: datetime | None = None
     on_progress: Callable[[Progress], None] | None = None
     gateway_factory: Callable[[], Any] | None = None
-    #: called first thing in the apply transaction; raises if the run may not write
-    confirm_alive: Callable[[], None] | None = None
+    #: the transaction a kind's writes go in. The run lifecycle gives one that first makes
+    #: sure the run may still write (and locks it), and commits its success together with
+    #: the data; without it, a plain transaction (rolled back for a dry run).
+    transaction: Callable[[], AbstractContextManager[None]] | None = None
     warnings: list[str] = field(default_factory=list)
     counts: SyncCounts = field(default_factory=SyncCounts)
     started: float = field(default_factory=time.monotonic)
@@ -85,6 +89,12 @@ class SyncContext:
     @property
     def full(self) -> bool:
         return self.mode == "full"
+
+    def apply_transaction(self) -> AbstractContextManager[None]:
+        """`with ctx.apply_transaction(): ...` around every write of the run, once."""
+        if self.transaction is not None:
+            return self.transaction()
+        return _plain_apply(self.dry_run)
 
     def warn(self, message: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
@@ -127,6 +137,14 @@ class SyncContext:
     def close(self) -> None:
         if self._gateway is not None:
             self._gateway.close()
+
+
+@contextlib.contextmanager
+def _plain_apply(dry_run: bool) -> Iterator[None]:
+    with transaction.atomic():
+        yield
+        if dry_run:
+            transaction.set_rollback(True)
 
 
 @contextlib.contextmanager
@@ -179,6 +197,10 @@ def prefetch(source: Iterable[T], *, maxsize: int = 500) -> Iterator[T]:
             hand_over(_DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             hand_over(exc)
+        finally:
+            # The source may have used the database (the shared Notion rate limit): close
+            # this thread's connections, or SQLite keeps them open until the process ends.
+            connections.close_all()
 
     thread = threading.Thread(target=produce, name="notion-prefetch", daemon=True)
     thread.start()

@@ -35,7 +35,7 @@ class DirectionsSync(NotionModelSync):
     base_columns = ("name", "is_active")
     field_columns = {"description": ("description",), "status": ("status",)}
 
-    def decode(self, page: dict, values: dict[str, Any], title: str, ctx: SyncContext) -> dict:
+    def decode(self, page: dict, values: dict[str, Any], title: str) -> dict:
         status = text_of(values.get("status"))
         record = {
             "name": title[:300],
@@ -50,18 +50,21 @@ class DirectionsSync(NotionModelSync):
         return record
 
     keeps_records = True
-    _participations_before = 0
-    _participations_removed = 0
 
-    def before_batches(self, ctx: SyncContext) -> None:
-        self._participations_before = Participation.objects.count()
-        self._participations_removed = 0
+    def __init__(self, ctx: SyncContext) -> None:
+        super().__init__(ctx)
+        self.participations_before = 0
+        self.participations_removed = 0
 
-    def after_batches(self, ctx: SyncContext) -> None:
+    def before_batches(self) -> None:
+        self.participations_before = Participation.objects.count()
+        self.participations_removed = 0
+
+    def after_batches(self) -> None:
         """Relations come back empty when the Humans database is not shared with the
         integration: never let that wipe the organisers and deputies."""
-        removed, before = self._participations_removed, self._participations_before
-        if is_mass_change(removed, before, ctx):
+        removed, before = self.participations_removed, self.participations_before
+        if is_mass_change(removed, before, self.ctx):
             raise MassDeactivationRefused(
                 _(
                     "Refused: this run would remove %(n)d of %(total)d organiser and deputy "
@@ -72,7 +75,7 @@ class DirectionsSync(NotionModelSync):
                 % {"n": removed, "total": before, "pct": mass_change_percent()}
             )
 
-    def after_batch(self, batch: list[dict], ctx: SyncContext) -> set[str]:
+    def after_batch(self, batch: list[dict]) -> set[str]:
         """Rebuild the participations of this batch's directions from their relations."""
         roles = [role for role in ROLE_FIELDS.values() if f"_{role}" in batch[0]]
         if not roles:
@@ -95,7 +98,7 @@ class DirectionsSync(NotionModelSync):
                 for page_id in record.get(f"_{role}", []):
                     human_id = humans.get(page_id)
                     if human_id is None:
-                        ctx.warn(
+                        self.ctx.warn(
                             _(
                                 "Direction «%(direction)s»: %(role)s %(page)s is not among the "
                                 "synced humans (not shared, trashed or not synced yet)."
@@ -116,7 +119,7 @@ class DirectionsSync(NotionModelSync):
         }
         stale = [pk for key, pk in existing.items() if key not in desired]
         new = [key for key in desired if key not in existing]
-        self._participations_removed += len(stale)
+        self.participations_removed += len(stale)
         if stale:
             Participation.objects.filter(pk__in=stale).delete()
         if new:
@@ -135,7 +138,9 @@ registry.register(
         name="directions",
         label=gettext_lazy("Directions"),
         description=gettext_lazy("directions with their organisers and deputies"),
-        run=DirectionsSync(),
+        run=DirectionsSync.execute,
+        check=DirectionsSync.check,
+        settings=(DirectionsSync.database_setting,),
         order=20,
     )
 )

@@ -4,22 +4,25 @@ Fetch in a background thread (overlapping with everything else) -> decode -> dif
 batch against the database and stage the changed rows (writers.py) -> apply in one short
 transaction: batch upserts, unchanged rows never written, soft deactivation behind the
 mass-deactivation guard. A dry run does all of it and rolls back.
+
+A `NotionModelSync` object is one run: the registered kind creates a new one for every run
+(`execute`), so nothing of a run outlives it or leaks into the next one.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.notion.errors import NotionNotFound
+from integrations.notion.errors import NotionError, NotionNotFound
 from integrations.notion.factory import require_settings
 from integrations.notion.properties import (
     UnknownPropertyType,
@@ -27,7 +30,12 @@ from integrations.notion.properties import (
     parse_datetime,
     property_item_value,
 )
-from integrations.notion.schema import ResolvedProperty, ResolvedSchema, resolve_schema
+from integrations.notion.schema import (
+    ResolvedProperty,
+    ResolvedSchema,
+    check_schema,
+    resolve_schema,
+)
 from integrations.sync.base import (
     MassDeactivationRefused,
     SyncContext,
@@ -52,21 +60,22 @@ def page_label(page: dict, title: str = "") -> str:
     return f"«{title}» ({where})" if title else where
 
 
-@dataclass
-class _RunState:
-    """What one run of a kind accumulates between its phases."""
+@dataclass(frozen=True)
+class CheckRow:
+    """One row of `manage.py notion_check` for a kind: a field and what Notion has."""
 
-    schema: ResolvedSchema
-    columns: list[str]
-    started: datetime
-    seen: set[str] = field(default_factory=set)
-    edited_during_run: bool = False
-    writer: RowWriter | None = None
-    kept: Staging | None = None
+    source: str
+    field: str
+    name: str
+    expected: str
+    found: str
+    ok: bool = True
+    detail: str = ""  # why it is not ok, when there is more to say than the row
 
 
 class NotionModelSync:
-    """Subclasses name the model, the settings and the rules, and decode a page."""
+    """One run of a Notion data source -> model sync. Subclasses name the model, the
+    settings and the rules, and decode a page."""
 
     model: type[models.Model]
     database_setting: str
@@ -78,10 +87,81 @@ class NotionModelSync:
     field_columns: dict[str, tuple[str, ...]] = {}
     #: whether `after_batch` needs every record of the run in the apply transaction
     keeps_records = False
-    _inactive: frozenset[str] = frozenset()
+
+    def __init__(self, ctx: SyncContext) -> None:
+        self.ctx = ctx
+        self.inactive = frozenset(s.casefold() for s in settings.NOTION_INACTIVE_STATUSES)
+        self.schema: ResolvedSchema | None = None
+        self.columns: list[str] = []
+        # Minute-rounded like Notion's timestamps: pages edited at or after it were edited
+        # while this run paged.
+        self.started: datetime = timezone.now().replace(second=0, microsecond=0)
+        self.seen: set[str] = set()
+        self.edited_during_run = False
+        self.writer: RowWriter | None = None
+        self.kept: Staging | None = None
+
+    @classmethod
+    def execute(cls, ctx: SyncContext) -> SyncCounts:
+        """The registered kind's entry point: a new object for every run."""
+        return cls(ctx).run()
+
+    @classmethod
+    def check(cls, gateway: Any) -> list[CheckRow]:
+        """`manage.py notion_check` for this kind: access to the database, then every
+        mapped field against the property Notion has."""
+        source_name = cls.database_setting.removeprefix("NOTION_").removesuffix("_DATABASE_ID")
+        source_name = source_name.lower()
+        database_id = getattr(settings, cls.database_setting)
+        try:
+            data_source_id = gateway.resolve_data_source(database_id)
+            source = gateway.retrieve_data_source(data_source_id)
+            sample = gateway.query(data_source_id, page_size=1)
+        except NotionError as exc:
+            return [CheckRow(source_name, "—", "—", "—", "—", ok=False, detail=str(exc))]
+        title = "".join(t.get("plain_text", "") for t in source.get("title", []))
+        rows = [
+            CheckRow(
+                source_name,
+                _("access"),
+                title or data_source_id,
+                _("readable"),
+                _("%(n)s page(s) seen") % {"n": len(sample.get("results", []))},
+            )
+        ]
+        mapping = getattr(settings, cls.fields_setting)
+        unknown = sorted(set(mapping) - set(cls.rules))
+        rows += [
+            CheckRow(
+                source_name,
+                name,
+                mapping[name],
+                "—",
+                "—",
+                ok=False,
+                detail=_("unknown field in %(setting)s") % {"setting": cls.fields_setting},
+            )
+            for name in unknown
+        ]
+        for row in check_schema(
+            properties=source.get("properties", {}), mapping=mapping, rules=cls.rules
+        ):
+            if row.field in unknown:
+                continue
+            rows.append(
+                CheckRow(
+                    source_name,
+                    row.field,
+                    row.name,
+                    " / ".join(row.expected),
+                    row.found or _("(missing)"),
+                    ok=row.ok,
+                )
+            )
+        return rows
 
     # -- hooks --------------------------------------------------------------------------
-    def decode(self, page: dict, values: dict[str, Any], title: str, ctx: SyncContext) -> dict:
+    def decode(self, page: dict, values: dict[str, Any], title: str) -> dict:
         """Model values of one page; keys starting with `_` are for `after_batch` only."""
         raise NotImplementedError
 
@@ -89,17 +169,17 @@ class NotionModelSync:
         """Extra columns to write for this changed row (e.g. clearing a binding)."""
         return ()
 
-    def after_batch(self, batch: list[dict], ctx: SyncContext) -> set[str]:
+    def after_batch(self, batch: list[dict]) -> set[str]:
         """In the apply transaction, per batch of records; returns page ids it changed."""
         return set()
 
-    def before_batches(self, ctx: SyncContext) -> None:
+    def before_batches(self) -> None:
         """In the apply transaction, before the first `after_batch`."""
 
-    def after_batches(self, ctx: SyncContext) -> None:
+    def after_batches(self) -> None:
         """In the apply transaction, after the last `after_batch`; may still refuse."""
 
-    def columns(self, schema: ResolvedSchema) -> list[str]:
+    def columns_for(self, schema: ResolvedSchema) -> list[str]:
         """The columns this run compares and writes: unmapped fields are left alone."""
         cols = list(self.base_columns)
         for field_name in schema.fields:
@@ -108,106 +188,109 @@ class NotionModelSync:
 
     def is_active_status(self, status: str | None) -> bool:
         """False for the statuses in NOTION_INACTIVE_STATUSES (case-insensitive)."""
-        return (status or "").casefold() not in self._inactive
+        return (status or "").casefold() not in self.inactive
 
     # -- the run ------------------------------------------------------------------------
-    def __call__(self, ctx: SyncContext) -> SyncCounts:
-        _token, database_id = require_settings("NOTION_TOKEN", self.database_setting)
+    def run(self) -> SyncCounts:
+        ctx = self.ctx
         gateway = ctx.gateway()
-        data_source_id = gateway.resolve_data_source(database_id)
-        source = gateway.retrieve_data_source(data_source_id)
-        schema = resolve_schema(
-            data_source_id=data_source_id,
-            properties=source.get("properties", {}),
-            mapping=getattr(settings, self.fields_setting),
-            rules=self.rules,
-            setting=self.fields_setting,
-        )
-        self._inactive = frozenset(s.casefold() for s in settings.NOTION_INACTIVE_STATUSES)
-        columns = self.columns(schema)
-        self._run = _RunState(
-            schema=schema,
-            columns=columns,
-            started=timezone.now().replace(second=0, microsecond=0),
-        )
+        schema = self.schema = self._resolve(gateway)
+        columns = self.columns = self.columns_for(schema)
         writer = row_writer(
             self.model,
             unique_field="notion_page_id",
             update_fields=[*columns, "notion_last_edited_time", "synced_at"],
         )
         with gc_tuned(), writer, Staging(batch_size=settings.SYNC_BATCH_SIZE) as kept:
-            self._run.writer, self._run.kept = writer, kept
+            self.writer, self.kept = writer, kept
             ctx.progress("fetching")
-            self._consume(prefetch(self._page_batches(gateway, schema, ctx), maxsize=20), ctx)
-            if not ctx.full and self._run.edited_during_run:
+            self._consume(prefetch(self._page_batches(gateway), maxsize=20))
+            if not ctx.full and self.edited_during_run:
                 # A page edited while we paged moved to the end of the last_edited_time
                 # order, and may have shifted an unseen page past our cursor: one more
                 # pass over the same window (pages already seen are skipped).
-                self._consume(self._page_batches(gateway, schema, ctx), ctx)
-            gone = self._verify_missing(gateway, ctx) if ctx.full else []
+                self._consume(self._page_batches(gateway))
+            gone = self._verify_missing(gateway) if ctx.full else []
             ctx.progress("applying")
-            with transaction.atomic():
-                self._apply(writer, kept, gone, ctx)
-                if ctx.dry_run:
-                    transaction.set_rollback(True)
+            with ctx.apply_transaction():
+                self._apply(gone)
         return ctx.counts
 
-    def _consume(self, batches: Iterable[list[dict]], ctx: SyncContext) -> None:
+    def _resolve(self, gateway: Any) -> ResolvedSchema:
+        _token, database_id = require_settings("NOTION_TOKEN", self.database_setting)
+        data_source_id = gateway.resolve_data_source(database_id)
+        source = gateway.retrieve_data_source(data_source_id)
+        return resolve_schema(
+            data_source_id=data_source_id,
+            properties=source.get("properties", {}),
+            mapping=getattr(settings, self.fields_setting),
+            rules=self.rules,
+            setting=self.fields_setting,
+        )
+
+    def _consume(self, batches: Iterable[list[dict]]) -> None:
         """Decode, diff and stage pages, a batch of SYNC_BATCH_SIZE records at a time."""
-        state, counts = self._run, ctx.counts
+        ctx, counts = self.ctx, self.ctx.counts
         pending: list[dict] = []
         for pages in batches:
             for page in pages:
                 page_id = page["id"]
-                if page_id in state.seen:
+                if page_id in self.seen:
                     continue
-                state.seen.add(page_id)
+                self.seen.add(page_id)
                 counts.fetched += 1
                 try:
-                    record = self._decode_page(page, state.schema, ctx)
+                    record = self._decode_page(page)
                 except SkipPage as exc:
                     counts.skipped += 1
                     ctx.warn(str(exc))
                     continue
                 edited = record["notion_last_edited_time"]
-                if edited is not None and edited >= state.started:
-                    state.edited_during_run = True
+                if edited is not None and edited >= self.started:
+                    self.edited_during_run = True
                 pending.append(record)
             if len(pending) >= settings.SYNC_BATCH_SIZE:
-                self._diff(pending, ctx)
+                self._diff(pending)
                 pending = []
             ctx.progress("fetching")
         if pending:
-            self._diff(pending, ctx)
+            self._diff(pending)
 
-    def _verify_missing(self, gateway: Any, ctx: SyncContext) -> list[int]:
+    def _verify_missing(self, gateway: Any) -> list[int]:
         """Active records the full query did not return: ask Notion about each before
-        deactivating it. A query that skipped a live page (pages trashed while we paged
-        shift the cursor) must not deactivate it: such a page is synced from its own
-        answer instead. Returns the primary keys of records whose page is really gone."""
-        state = self._run
+        deactivating it. A query can skip a live page (pages trashed while we paged shift
+        the cursor); such a page is synced from its own answer instead. Returns the primary
+        keys of the records whose page Notion confirmed gone: not found, in the trash, moved
+        out of the data source (an inactive status comes through the diff).
+
+        At most SYNC_VERIFY_MISSING_MAX records are checked per run, oldest records first;
+        the others stay active (the run says so) and a later run checks them.
+        """
+        ctx = self.ctx
         active, missing = 0, []
         for pk, page_id in (
             self.model.objects.filter(is_active=True)
+            .order_by("pk")
             .values_list("pk", "notion_page_id")
             .iterator(chunk_size=5000)
         ):
             active += 1
-            if page_id not in state.seen:
+            if page_id not in self.seen:
                 missing.append((pk, page_id))
         if not missing:
             return []
-        self._guard(ctx.counts.deactivated + len(missing), active, ctx)  # before any request
-        limit = settings.SYNC_VERIFY_MISSING_MAX
+        self._guard(ctx.counts.deactivated + len(missing), active)  # before any request
+        limit = max(settings.SYNC_VERIFY_MISSING_MAX, 0)
         if len(missing) > limit:
             ctx.warn(
                 _(
-                    "%(n)d records were not in Notion's answer; only the first %(limit)d were "
-                    "checked one by one (SYNC_VERIFY_MISSING_MAX)."
+                    "%(n)d records were not in Notion's answer; %(limit)d were checked one by "
+                    "one (SYNC_VERIFY_MISSING_MAX), the other %(left)d stay active until a later "
+                    "run checks them."
                 )
-                % {"n": len(missing), "limit": limit}
+                % {"n": len(missing), "limit": limit, "left": len(missing) - limit}
             )
-        gone: list[int] = [pk for pk, _page_id in missing[limit:]]
+        gone: list[int] = []
         alive: list[dict] = []
         for pk, page_id in missing[:limit]:
             try:
@@ -216,11 +299,11 @@ class NotionModelSync:
                 gone.append(pk)
                 continue
             parent = page.get("parent") or {}
-            moved = parent.get("data_source_id") not in (None, state.schema.data_source_id)
+            moved = parent.get("data_source_id") not in (None, self.schema.data_source_id)
             if page.get("in_trash") or page.get("archived") or moved:
                 gone.append(pk)
                 continue
-            self._complete_page(gateway, page, state.schema)
+            self._complete_page(gateway, page)
             alive.append(page)
         if alive:
             ctx.warn(
@@ -230,24 +313,22 @@ class NotionModelSync:
                 )
                 % {"n": len(alive)}
             )
-            self._consume([alive], ctx)
+            self._consume([alive])
         return gone
 
-    def _page_batches(
-        self, gateway: Any, schema: ResolvedSchema, ctx: SyncContext
-    ) -> Iterator[list[dict]]:
+    def _page_batches(self, gateway: Any) -> Iterator[list[dict]]:
         """Pages, one query answer at a time, with truncated relation / people values
         completed. Runs in the fetch thread."""
-        window = "created_time" if ctx.full else "last_edited_time"
+        window = "created_time" if self.ctx.full else "last_edited_time"
         for pages in gateway.iter_page_batches(
-            schema.data_source_id, window=window, since=ctx.since
+            self.schema.data_source_id, window=window, since=self.ctx.since
         ):
             for page in pages:
-                self._complete_page(gateway, page, schema)
+                self._complete_page(gateway, page)
             yield pages
 
-    def _complete_page(self, gateway: Any, page: dict, schema: ResolvedSchema) -> None:
-        for prop in schema.paginated:
+    def _complete_page(self, gateway: Any, page: dict) -> None:
+        for prop in self.schema.paginated:
             value = page.get("properties", {}).get(prop.name)
             if value and value.get("has_more"):
                 self._complete(gateway, page, prop, value)
@@ -263,7 +344,8 @@ class NotionModelSync:
             value["people"] = [i["people"] for i in items if i.get("type") == "people"]
         value["has_more"] = False
 
-    def _decode_page(self, page: dict, schema: ResolvedSchema, ctx: SyncContext) -> dict:
+    def _decode_page(self, page: dict) -> dict:
+        ctx, schema = self.ctx, self.schema
         props = page.get("properties") or {}
         title_prop = props.get(schema.title.name)
         title = decode_value(title_prop).strip() if title_prop else ""
@@ -288,20 +370,20 @@ class NotionModelSync:
                     _("Page %(page)s: cannot read property %(name)s (%(error)s): skipped.")
                     % {"page": page_label(page, title), "name": prop.name, "error": exc}
                 ) from exc
-        record = self.decode(page, values, title, ctx)
+        record = self.decode(page, values, title)
         record["notion_page_id"] = page["id"]
         record["notion_last_edited_time"] = parse_datetime(page.get("last_edited_time"))
         if page.get("in_trash") or page.get("archived"):
             record["is_active"] = False
         return record
 
-    def _diff(self, batch: list[dict], ctx: SyncContext) -> None:
+    def _diff(self, batch: list[dict]) -> None:
         """Classify a batch against the database and stage the rows that changed.
 
         Runs outside any transaction while the next pages download: only this run writes
         these columns (the per-kind lock), so what it reads stays true until the apply.
         """
-        counts, columns, writer = ctx.counts, self._run.columns, self._run.writer
+        counts, columns, writer = self.ctx.counts, self.columns, self.writer
         existing = writer.existing([r["notion_page_id"] for r in batch], columns)
         now = timezone.now()
         groups: dict[tuple[str, ...], list[dict]] = {}
@@ -327,25 +409,24 @@ class NotionModelSync:
             writer.stage(rows, extra=extra)
         if self.keeps_records:
             for record in batch:
-                self._run.kept.add(record)
+                self.kept.add(record)
 
-    def _apply(self, writer: RowWriter, kept: Staging, gone: list[int], ctx: SyncContext) -> None:
-        """The run's only writes, in one transaction: staged rows, relations, deactivation."""
-        if ctx.confirm_alive:
-            ctx.confirm_alive()
-        model = self.model
+    def _apply(self, gone: list[int]) -> None:
+        """The run's only writes, inside its apply transaction: staged rows, relations,
+        deactivation."""
+        ctx, model = self.ctx, self.model
         counts = ctx.counts
         active_before = model.objects.filter(is_active=True).count()
-        self._guard(counts.deactivated + len(gone), active_before, ctx)
-        writer.apply()
+        self._guard(counts.deactivated + len(gone), active_before)
+        self.writer.apply()
         if self.keeps_records:
-            self.before_batches(ctx)
-            for batch in kept.batches():
+            self.before_batches()
+            for batch in self.kept.batches():
                 unchanged = {r["notion_page_id"] for r in batch if r.get("_unchanged")}
-                relinked = self.after_batch(batch, ctx) & unchanged
+                relinked = self.after_batch(batch) & unchanged
                 counts.unchanged -= len(relinked)
                 counts.updated += len(relinked)
-            self.after_batches(ctx)
+            self.after_batches()
         now = timezone.now()
         for start in range(0, len(gone), 1000):
             model.objects.filter(pk__in=gone[start : start + 1000], is_active=True).update(
@@ -353,8 +434,8 @@ class NotionModelSync:
             )
         counts.deactivated += len(gone)
 
-    def _guard(self, deactivating: int, active_before: int, ctx: SyncContext) -> None:
-        if is_mass_change(deactivating, active_before, ctx):
+    def _guard(self, deactivating: int, active_before: int) -> None:
+        if is_mass_change(deactivating, active_before, self.ctx):
             raise MassDeactivationRefused(
                 _(
                     "Refused: this run would deactivate %(n)d of %(total)d active records "

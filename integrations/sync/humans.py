@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy
 from integrations.notion.properties import text_of
 from integrations.notion.schema import TEXT_TYPES
 from integrations.sync import registry
-from integrations.sync.base import SyncContext
 from integrations.sync.engine import NotionModelSync, page_label
 from people.models import Human
 from people.normalize import normalize_telegram_username
@@ -34,11 +33,11 @@ class HumansSync(NotionModelSync):
         "status": ("status",),
     }
 
-    def decode(self, page: dict, values: dict[str, Any], title: str, ctx: SyncContext) -> dict:
+    def decode(self, page: dict, values: dict[str, Any], title: str) -> dict:
         raw_handle = text_of(values.get("telegram"))
         handle, ok = normalize_telegram_username(raw_handle)
         if not ok:
-            ctx.warn(
+            self.ctx.warn(
                 _("%(page)s: %(value)s is not a Telegram username; left empty.")
                 % {"page": page_label(page, title), "value": repr(raw_handle)}
             )
@@ -66,7 +65,9 @@ registry.register(
         name="humans",
         label=gettext_lazy("Humans"),
         description=gettext_lazy("people from the Humans database"),
-        run=HumansSync(),
+        run=HumansSync.execute,
+        check=HumansSync.check,
+        settings=(HumansSync.database_setting,),
         order=10,
     )
 )

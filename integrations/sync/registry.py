@@ -29,8 +29,10 @@ class SyncKind:
     description: Any = ""
     # Kinds that run incremental syncs on the schedule; others only run full ones.
     supports_incremental: bool = True
-    # For `notion_check`: a callable returning rows to print (optional).
-    check: Callable[..., Any] | None = None
+    # For `notion_check`: `check(gateway) -> rows` (engine.CheckRow), and the settings the
+    # kind needs (shown in its settings table).
+    check: Callable[[Any], list[Any]] | None = None
+    settings: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
     @property

@@ -16,14 +16,14 @@ def test_creates_incremental_full_and_reaper_schedules(db):
 
     assert result.code == 0, result.err
     assert schedules() == {
-        "integrations: incremental sync of everything": (
+        "integrations: sync of everything (incremental; full when due)": (
             "integrations.tasks.scheduled_sync",
-            "('all', 'incremental')",
+            "'all'",
             "*/15 * * * *",
         ),
-        "integrations: full sync of everything": (
+        "integrations: nightly full sync of everything": (
             "integrations.tasks.scheduled_sync",
-            "('all', 'full')",
+            "'all'",
             "30 3 * * *",
         ),
         "integrations: stale run reaper": ("integrations.tasks.reap_stale_runs", "", "* * * * *"),
@@ -38,8 +38,8 @@ def test_running_it_again_updates_instead_of_duplicating(db, settings):
     result = run_command("setup_schedules")
 
     assert Schedule.objects.count() == 3
-    assert schedules()["integrations: full sync of everything"][2] == "0 4 * * *"
-    assert "updated    integrations: full sync of everything" in result.out
+    assert schedules()["integrations: nightly full sync of everything"][2] == "0 4 * * *"
+    assert "updated    integrations: nightly full sync of everything" in result.out
     assert result.out.count("unchanged") == 2
 
 

@@ -2,8 +2,9 @@
 
 Idempotent: schedules are found by their stable names, so running it again (after changing
 the cron strings in `.env`, or registering a new sync kind) updates them instead of adding
-copies. Schedules under our prefix that no longer apply (a kind that was removed) are
-deleted. Cron strings are read in TIME_ZONE.
+copies. Schedules under our prefix that no longer apply are deleted. Cron strings are read
+in TIME_ZONE. The deployment's release step runs it (Procfile `release`, compose's
+`migrate` service, `make run`): a deployment never runs without its schedules and reaper.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_q.models import Schedule
 
-from integrations.models import SyncRun
 from integrations.sync import registry
 
 PREFIX = "integrations: "
@@ -32,23 +32,24 @@ class Wanted:
 
 
 def wanted_schedules() -> list[Wanted]:
-    # One schedule for every kind, run in registry order (humans before directions): two
-    # schedules on the same minute would run in parallel and directions could miss a
-    # human created a moment earlier.
+    # Every tick syncs every kind in registry order (humans before directions), each in the
+    # mode that is due (integrations/runs/schedule.py): incremental, or full when no full
+    # run has succeeded since SYNC_SCHEDULE_FULL last came round. The nightly schedule only
+    # makes the full run start on its minute; when the two ticks collide, nothing is lost.
     wanted = [
         Wanted(
-            name=f"{PREFIX}incremental sync of everything",
+            name=f"{PREFIX}sync of everything (incremental; full when due)",
             func="integrations.tasks.scheduled_sync",
-            args=repr((registry.ALL, SyncRun.Mode.INCREMENTAL.value)),
+            args=repr(registry.ALL),
             cron=settings.SYNC_SCHEDULE_INCREMENTAL,
             setting="SYNC_SCHEDULE_INCREMENTAL",
         )
     ]
     wanted.append(
         Wanted(
-            name=f"{PREFIX}full sync of everything",
+            name=f"{PREFIX}nightly full sync of everything",
             func="integrations.tasks.scheduled_sync",
-            args=repr((registry.ALL, SyncRun.Mode.FULL.value)),
+            args=repr(registry.ALL),
             cron=settings.SYNC_SCHEDULE_FULL,
             setting="SYNC_SCHEDULE_FULL",
         )

@@ -50,6 +50,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         tty = sys.stdout.isatty()
+        # This door may run where no worker (and so no reaper schedule) does: release the
+        # locks of runs whose process died before asking for a new one.
+        services.sync_runs_reap_stale()
         try:
             runs = services.sync_runs_create(
                 kind=options["kind"],
@@ -57,6 +60,7 @@ class Command(BaseCommand):
                 mode=options["mode"] or SyncRun.Mode.FULL,
                 dry_run=options["dry_run"],
                 allow_mass_deactivation=options["allow_mass_deactivation"],
+                claim=True,
             )
         except services.SyncAlreadyActive as busy:
             run = busy.run
@@ -91,14 +95,22 @@ class Command(BaseCommand):
                 )
                 self.stdout.flush()
 
-        # The summary below says why a run failed; the service's log line would repeat it.
-        service_log = logging.getLogger("integrations.services")
-        level = service_log.level
-        service_log.setLevel(logging.ERROR)
+        # The summary below says why a run failed; the executor's log line would repeat it.
+        executor_log = logging.getLogger("integrations.runs.executor")
+        level = executor_log.level
+        executor_log.setLevel(logging.ERROR)
         try:
             done = services.sync_runs_execute(runs=runs, on_progress=on_progress)
+        except (KeyboardInterrupt, services.RunInterrupted):
+            if tty:
+                self.stdout.write("")
+            for run in runs:
+                run.refresh_from_db()
+            self.stdout.write(run_table(runs))
+            self.stderr.write(_("Stopped: the runs above were ended; nothing was written."))
+            raise
         finally:
-            service_log.setLevel(level)
+            executor_log.setLevel(level)
         if tty:
             self.stdout.write("")
         self.stdout.write(run_table(done))

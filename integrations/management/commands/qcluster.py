@@ -1,0 +1,111 @@
+"""`manage.py qcluster`: django-q2's worker cluster, which ends its sync runs when stopped.
+
+django-q2's own command (this app comes before `django_q` in INSTALLED_APPS, so this one
+is found first), with one difference: when the cluster is asked to stop (SIGTERM from
+`docker stop`, systemd, `make run`; Ctrl-C), the worker processes executing sync runs are
+told first. Each ends its runs at once (the running one failed and rolled back, the ones
+queued behind it skipped: `integrations/runs/interrupt.py`) and exits; the cluster waits
+for them, at most SYNC_WORKER_STOP_SECONDS, then stops the rest as django-q2 does.
+
+Without it, a stopped cluster either waits for its runs to finish (longer than any stop
+grace period, after which the container is killed) or its workers die with the signal:
+both leave `running` rows that only the reaper ends, minutes later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django_q.cluster import Cluster
+from django_q.management.commands.qcluster import Command as QClusterCommand
+
+from integrations.models import ACTIVE_STATUSES, SyncRun
+
+logger = logging.getLogger("integrations.runs")
+
+
+class Command(QClusterCommand):
+    help = "Start the django-q2 cluster (syncs, schedules, notifications); ends its runs on stop."
+
+    def handle(self, *args, **options) -> None:
+        # As django-q2's command: the SECRET_KEY signs the task payloads.
+        settings.SECRET_KEY  # noqa: B018
+        if options.get("cluster_name"):
+            os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
+        cluster = Cluster()
+        cluster.start()
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, frame: stop.set())
+        if options.get("run_once"):
+            stop.set()
+        while not stop.wait(0.5):
+            if not cluster.sentinel.is_alive():  # killed with its process group
+                break
+        end_busy_workers(sentinel_pid=cluster.sentinel.pid)
+        cluster.stop()
+
+
+def end_busy_workers(*, sentinel_pid: int) -> None:
+    """SIGTERM the workers of this cluster that execute runs, and wait for them to exit."""
+    busy = _busy_pids()
+    if not busy:
+        return
+    ours = _children(sentinel_pid)
+    for pid in busy & ours:  # the others got the signal with their process group
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+    logger.info("Stopping: waiting for the workers of runs %s to end them", sorted(busy))
+    deadline = time.monotonic() + settings.SYNC_WORKER_STOP_SECONDS
+    while any(_alive(pid) for pid in busy) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _busy_pids() -> set[int]:
+    """Processes of this host executing runs (from the runs' claims)."""
+    host = socket.gethostname()
+    pids = set()
+    for claimed_by in SyncRun.objects.filter(
+        status__in=ACTIVE_STATUSES, claimed_by__startswith=f"{host}:"
+    ).values_list("claimed_by", flat=True):
+        claim_host, _sep, pid = claimed_by.rpartition(":")
+        if claim_host == host and pid.isdigit() and int(pid) != os.getpid():
+            pids.add(int(pid))
+    return {pid for pid in pids if _alive(pid) and _is_worker(pid)}
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return set()
+    return {int(child) for child in text.split()}
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        return b"qcluster" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited; nobody reaped it yet
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
