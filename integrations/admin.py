@@ -130,6 +130,8 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             {
                 "fields": (
                     "queued_at",
+                    "claimed_at",
+                    "claimed_by",
                     "started_at",
                     "finished_at",
                     "duration_display",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -104,3 +105,8 @@ def test_procfile_processes_start_and_stop_together(tmp_path):
     for name in ("web", "worker", "bot"):
         assert f"{name:<8} | started" in output
     assert_nothing_left(tmp_path)
+    # The release step applied the schedules: the service never runs without its reaper.
+    with sqlite3.connect(tmp_path / "run.sqlite3") as db:
+        names = {row[0] for row in db.execute("SELECT name FROM django_q_schedule")}
+    assert "integrations: stale run reaper" in names, output
+    assert any("nightly full sync" in name for name in names), names
