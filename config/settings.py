@@ -177,6 +177,9 @@ NOTION_INACTIVE_STATUSES = [s.strip() for s in env.list("NOTION_INACTIVE_STATUSE
 NOTION_MAX_RPS = env.float("NOTION_MAX_RPS", default=2.5)
 NOTION_BURST = env.int("NOTION_BURST", default=2)
 NOTION_TIMEOUT = env.float("NOTION_TIMEOUT", default=30.0)  # seconds per request
+# Incremental runs reuse the data source id and schema read by an earlier run for this long
+# (full runs always read them again).
+NOTION_SCHEMA_MAX_AGE_SECONDS = env.int("NOTION_SCHEMA_MAX_AGE_SECONDS", default=3600)
 NOTION_MAX_RETRIES = env.int("NOTION_MAX_RETRIES", default=5)
 NOTION_RETRY_BASE_DELAY = env.float("NOTION_RETRY_BASE_DELAY", default=1.0)
 NOTION_RETRY_MAX_DELAY = env.float("NOTION_RETRY_MAX_DELAY", default=60.0)

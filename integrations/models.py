@@ -124,3 +124,23 @@ class RateLimitBucket(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class NotionSource(models.Model):
+    """What a kind's Notion database resolved to: its data source and that source's schema,
+    kept between runs (a quiet incremental run then costs one request) and read by the
+    webhook endpoint to tell which kind an event is for, without asking Notion."""
+
+    kind = models.CharField(_("kind"), max_length=50, unique=True)
+    database_id = models.CharField(_("Notion database id"), max_length=64)
+    data_source_id = models.CharField(_("Notion data source id"), max_length=64, db_index=True)
+    title = models.CharField(_("title"), max_length=300, blank=True, default="")
+    properties = models.JSONField(_("properties"), default=dict)
+    resolved_at = models.DateTimeField(_("read from Notion at"))
+
+    class Meta:
+        verbose_name = _("Notion data source")
+        verbose_name_plural = _("Notion data sources")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.data_source_id}"

@@ -23,9 +23,11 @@ import logging
 import time
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.utils.translation import gettext as _
 
 from integrations.models import RateLimitBucket
+from integrations.notion.errors import NotionConfigurationError
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +123,16 @@ class SharedRateLimit:
         return float(slot), float(now)
 
     def _ensure_row(self) -> None:
-        if not self._ready:
+        if self._ready:
+            return
+        try:
             RateLimitBucket.objects.get_or_create(key=self.key)
-            self._ready = True
+        except DatabaseError as exc:
+            raise NotionConfigurationError(
+                _(
+                    "The Notion rate limit is kept in the database, which is not ready "
+                    "(%(error)s): run `manage.py migrate` first."
+                )
+                % {"error": exc}
+            ) from exc
+        self._ready = True

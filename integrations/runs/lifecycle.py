@@ -164,6 +164,8 @@ def sync_runs_claim(*, runs: list[SyncRun]) -> list[SyncRun]:
     twice is executed once. From the claim on, the heartbeat keeps them alive.
     """
     me, now = executor_id(), timezone.now()
+    if all(run.status == Status.QUEUED and run.claimed_by == me for run in runs):
+        return list(runs)  # created claimed by this process (the CLI, a schedule's tick)
     ids = [run.pk for run in runs]
     SyncRun.objects.filter(pk__in=ids, status=Status.QUEUED).filter(
         Q(claimed_at=None) | Q(claimed_by=me)

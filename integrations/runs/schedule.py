@@ -74,7 +74,7 @@ def full_run_due(*, kind: str, now: datetime) -> bool:
 
 
 def _record_skipped(active: SyncRun, mode: str) -> SyncRun:
-    if mode == Mode.FULL:
+    if mode == Mode.FULL and active.mode != Mode.FULL:
         reason = _(
             "Skipped: #%(id)s of this kind was still active; the full sync stays due and the "
             "next tick runs it."

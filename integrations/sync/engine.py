@@ -22,7 +22,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.notion.errors import NotionError, NotionNotFound
+from integrations.notion.errors import NotionConfigurationError, NotionError, NotionNotFound
 from integrations.notion.factory import require_settings
 from integrations.notion.properties import (
     UnknownPropertyType,
@@ -36,6 +36,7 @@ from integrations.notion.schema import (
     check_schema,
     resolve_schema,
 )
+from integrations.notion.sources import Source, notion_source_resolve
 from integrations.sync.base import (
     MassDeactivationRefused,
     SyncContext,
@@ -217,12 +218,32 @@ class NotionModelSync:
         return ctx.counts
 
     def _resolve(self, gateway: Any) -> ResolvedSchema:
+        """The data source and its schema: read from Notion by full runs, reused from an
+        earlier run by incremental ones (read again when the kept one does not fit)."""
         _token, database_id = require_settings("NOTION_TOKEN", self.database_setting)
-        data_source_id = gateway.resolve_data_source(database_id)
-        source = gateway.retrieve_data_source(data_source_id)
+        ctx = self.ctx
+        max_age = None if ctx.full else settings.NOTION_SCHEMA_MAX_AGE_SECONDS
+        source = notion_source_resolve(
+            kind=ctx.kind,
+            database_id=database_id,
+            gateway=gateway,
+            max_age=max_age,
+            store=not ctx.dry_run,
+        )
+        try:
+            return self._schema(source)
+        except NotionConfigurationError:
+            if not source.cached:
+                raise
+        source = notion_source_resolve(
+            kind=ctx.kind, database_id=database_id, gateway=gateway, store=not ctx.dry_run
+        )
+        return self._schema(source)
+
+    def _schema(self, source: Source) -> ResolvedSchema:
         return resolve_schema(
-            data_source_id=data_source_id,
-            properties=source.get("properties", {}),
+            data_source_id=source.data_source_id,
+            properties=source.properties,
             mapping=getattr(settings, self.fields_setting),
             rules=self.rules,
             setting=self.fields_setting,

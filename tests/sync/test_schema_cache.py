@@ -1,0 +1,32 @@
+"""The data source and schema are kept between runs: a quiet incremental run costs one
+request; full runs read them again; a dry run stores nothing."""
+
+from integrations.models import NotionSource, SyncRun
+
+
+def test_quiet_incremental_run_costs_one_request(org, notion, sync):
+    assert sync("all").code == 0
+    notion.reset_counts()
+
+    result = sync("all", "--incremental")
+
+    assert result.code == 0, result.err
+    runs = SyncRun.objects.filter(mode="incremental")
+    assert [r.notion_requests for r in runs] == [1, 1]
+    assert dict(notion.request_counts) == {"data_sources.query": 2}
+
+
+def test_full_run_reads_the_schema_again(org, notion, sync):
+    assert sync("humans").code == 0
+    notion.reset_counts()
+
+    assert sync("humans").code == 0
+
+    assert notion.request_counts["databases.retrieve"] == 1
+    assert notion.request_counts["data_sources.retrieve"] == 1
+
+
+def test_dry_run_keeps_no_schema(org, sync):
+    assert sync("humans", "--dry-run").code == 0
+
+    assert not NotionSource.objects.exists()
