@@ -101,3 +101,14 @@ def _finish_accepted_message(notifier, run: SyncRun) -> None:
     notifier.edit(run.chat_id, run.message_id, text, wait=False)
     if state is not None:
         state.text = text
+
+
+def announce_schema_problems(*, kind: str, problems: list[str]) -> None:
+    """A Notion database's schema changed and our mapping no longer fits: tell subscribers."""
+    notifier = get_notifier()
+    if notifier is None:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        text = texts.schema_problems(kind=kind, problems=problems)
+        for subscription in selectors.subscriptions_for_problems():
+            notifier.send(subscription.chat_id, text)

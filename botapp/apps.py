@@ -18,4 +18,7 @@ class BotappConfig(AppConfig):
         signals.sync_run_finished.connect(
             receivers.on_sync_run_finished, dispatch_uid="botapp.sync_run_finished"
         )
+        signals.notion_schema_problems.connect(
+            receivers.on_notion_schema_problems, dispatch_uid="botapp.notion_schema_problems"
+        )
         post_spawn.connect(receivers.mark_worker_process, dispatch_uid="botapp.worker")

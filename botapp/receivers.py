@@ -58,3 +58,14 @@ def on_sync_run_finished(sender, run, **kwargs) -> None:
             )
     except Exception:
         logger.exception("End of run #%s not announced", run.pk)
+
+
+def on_notion_schema_problems(sender, kind, problems, **kwargs) -> None:
+    if not settings.TELEGRAM_BOT_TOKEN:
+        return
+    try:
+        from botapp import announcements
+
+        announcements.announce_schema_problems(kind=kind, problems=problems)
+    except Exception:
+        logger.exception("Schema problems of %s not announced", kind)

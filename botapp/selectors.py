@@ -60,9 +60,12 @@ def subscriptions_for_run(*, run: SyncRun) -> list[Subscription]:
     A subscriber hears about runs it did not start itself: a private chat skips the runs
     its member started (wherever), a group skips runs started from that group. Skipped runs
     (a schedule finding the kind busy) are noise and never announced; failures-only
-    subscribers hear about failures only.
+    subscribers hear about failures only, and so does everybody of the refreshes webhooks
+    start (one per edit in Notion would be a flood).
     """
     if run.status == SyncRun.Status.SKIPPED:
+        return []
+    if run.trigger == SyncRun.Trigger.WEBHOOK and run.status != SyncRun.Status.FAILED:
         return []
     # A private chat hears only while its member is still an active member: someone who
     # left the organisation (or whose handle moved to someone else) hears nothing more.
@@ -80,3 +83,13 @@ def subscriptions_for_run(*, run: SyncRun) -> list[Subscription]:
 
 def subscriptions_exist() -> bool:
     return Subscription.objects.filter(is_active=True).exists()
+
+
+def subscriptions_for_problems() -> list[Subscription]:
+    """Chats to tell about a problem that is nobody's run (a Notion schema change): every
+    active subscription whose member is still an active member (groups included)."""
+    return list(
+        Subscription.objects.filter(is_active=True)
+        .filter(Q(chat_id__lt=0) | Q(human__is_active=True, human__telegram_user_id=F("chat_id")))
+        .order_by("id")
+    )

@@ -76,6 +76,7 @@ def who_started(run: SyncRun) -> str:
         SyncRun.Trigger.SCHEDULE: _("the schedule"),
         SyncRun.Trigger.CLI: _("the command line"),
         SyncRun.Trigger.ADMIN: _("the admin site"),
+        SyncRun.Trigger.WEBHOOK: _("a change in Notion"),
     }.get(run.trigger, esc(run.trigger))
 
 
@@ -513,3 +514,12 @@ def not_subscribed() -> str:
 
 def subscription_bad_argument() -> str:
     return _("Send /subscribe and pick with the buttons, or /subscribe all, /subscribe failures.")
+
+
+def schema_problems(*, kind: str, problems: list[str]) -> str:
+    lines = "\n".join(f"• {esc(clip(problem, 200))}" for problem in problems[:10])
+    return _(
+        "⚠️ The Notion database of %(kind)s changed, and its properties no longer fit the "
+        "settings:\n%(problems)s\nSyncs of it will fail until Notion or the mapping "
+        "(NOTION_*_FIELDS) is fixed; `manage.py notion_check` shows the details."
+    ) % {"kind": esc(kind_label(kind)), "problems": lines}

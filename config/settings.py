@@ -184,6 +184,19 @@ NOTION_MAX_RETRIES = env.int("NOTION_MAX_RETRIES", default=5)
 NOTION_RETRY_BASE_DELAY = env.float("NOTION_RETRY_BASE_DELAY", default=1.0)
 NOTION_RETRY_MAX_DELAY = env.float("NOTION_RETRY_MAX_DELAY", default=60.0)
 
+# --- Notion webhooks (POST /notion/webhook/) --------------------------------------------
+# The token Notion sent when the subscription was created; it signs every event. Empty: a
+# handshake a superuser confirmed in the admin is used instead.
+NOTION_WEBHOOK_VERIFICATION_TOKEN = env("NOTION_WEBHOOK_VERIFICATION_TOKEN", default="")
+# A refresh waits until no new event came for this long (at most the second value), so a
+# burst of edits is one run.
+NOTION_WEBHOOK_COALESCE_SECONDS = env.float("NOTION_WEBHOOK_COALESCE_SECONDS", default=1.0)
+NOTION_WEBHOOK_COALESCE_MAX_SECONDS = env.float("NOTION_WEBHOOK_COALESCE_MAX_SECONDS", default=5.0)
+# Up to this many named pages are read one by one; more, and one query reads what changed.
+NOTION_WEBHOOK_RETRIEVE_MAX = env.int("NOTION_WEBHOOK_RETRIEVE_MAX", default=10)
+# Failed refreshes of an event before it is left to the regular syncs.
+NOTION_WEBHOOK_MAX_ATTEMPTS = env.int("NOTION_WEBHOOK_MAX_ATTEMPTS", default=3)
+
 # --- Sync -----------------------------------------------------------------------------
 # Incremental syncs look back this far before the last successful start: Notion rounds
 # last_edited_time down to the minute.

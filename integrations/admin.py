@@ -371,3 +371,7 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         self._queue(request, kind=kind, mode=SyncRun.Mode.FULL)
         return HttpResponseRedirect(reverse("admin:integrations_syncrun_changelist"))
+
+
+# The webhook's admin lives in its own module; importing it registers it with this one.
+from integrations import admin_webhooks  # noqa: E402, F401

@@ -11,3 +11,10 @@ class IntegrationsConfig(AppConfig):
         from integrations.sync import registry
 
         registry.autodiscover()
+
+        from integrations import signals
+        from integrations.webhooks import receivers
+
+        signals.sync_run_finished.connect(
+            receivers.on_sync_run_finished, dispatch_uid="integrations.webhooks.refresh"
+        )

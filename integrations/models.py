@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -26,10 +27,13 @@ class SyncRun(models.Model):
         SCHEDULE = "schedule", _("schedule")
         CLI = "cli", _("command line")
         ADMIN = "admin", _("admin")
+        WEBHOOK = "webhook", _("Notion webhook")
 
     class Mode(models.TextChoices):
         FULL = "full", _("full")
         INCREMENTAL = "incremental", _("incremental")
+        #: a refresh of the pages Notion's webhook events named (and what changed since)
+        PAGES = "pages", _("changed pages")
 
     kind = models.CharField(_("kind"), max_length=50, db_index=True)
     status = models.CharField(
@@ -144,3 +148,93 @@ class NotionSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.data_source_id}"
+
+
+class NotionWebhookEvent(models.Model):
+    """An event Notion sent to `/notion/webhook/` with a valid signature, kept once (by its
+    id: Notion delivers at most once, but retries and duplicates happen). Events are
+    signals: a refresh run of the event's kind re-reads the pages they name."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for a refresh")
+        DONE = "done", _("applied")
+        IGNORED = "ignored", _("ignored")
+        GAVE_UP = "gave_up", _("given up (left to the regular syncs)")
+
+    event_id = models.CharField(_("event id"), max_length=64, unique=True)
+    type = models.CharField(_("type"), max_length=64)
+    entity_id = models.CharField(_("entity id"), max_length=64, db_index=True)
+    entity_type = models.CharField(_("entity type"), max_length=32, blank=True, default="")
+    data_source_id = models.CharField(
+        _("Notion data source id"), max_length=64, blank=True, default=""
+    )
+    kind = models.CharField(_("kind"), max_length=50, blank=True, default="")
+    occurred_at = models.DateTimeField(_("happened at"))
+    attempt_number = models.PositiveSmallIntegerField(_("delivery attempt"), default=1)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")
+    run = models.ForeignKey(
+        SyncRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_events",
+        verbose_name=_("refresh run"),
+    )
+    attempts = models.PositiveSmallIntegerField(_("refresh attempts"), default=0)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Notion webhook event")
+        verbose_name_plural = _("Notion webhook events")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["kind", "status"], name="integr_event_kind_status")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.entity_id}"
+
+
+class NotionWebhookHandshake(models.Model):
+    """The body Notion POSTs once when a webhook subscription is created. Anyone can send
+    such a body, so it never becomes the key by itself: a superuser confirms it in the
+    admin (or NOTION_WEBHOOK_VERIFICATION_TOKEN is set, and wins)."""
+
+    token = models.CharField(_("verification token"), max_length=200, unique=True)
+    received_at = models.DateTimeField(_("received at"))
+    remote_addr = models.CharField(_("sent from"), max_length=64, blank=True, default="")
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+
+    class Meta:
+        verbose_name = _("Notion webhook handshake")
+        verbose_name_plural = _("Notion webhook handshakes")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.token[:10]}…"
+
+
+class WebhookTally(models.Model):
+    """Counters of deliveries that leave no event behind: refused (bad or missing
+    signature, no key) and duplicates."""
+
+    name = models.CharField(_("name"), max_length=32, primary_key=True)
+    count = models.PositiveBigIntegerField(_("count"), default=0)
+    last_at = models.DateTimeField(_("last at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook counter")
+        verbose_name_plural = _("webhook counters")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.count}"

@@ -15,8 +15,9 @@ def sync_run_active(*, kind: str) -> SyncRun | None:
 
 
 def sync_run_last_success(*, kind: str, mode: str | None = None) -> SyncRun | None:
-    """The last successful run that wrote (not a dry run), by start time; of `mode` if given."""
+    """The last successful sync that wrote (not a dry run), by start time; of `mode` if given.
+    Refreshes of named pages (webhooks) are not syncs of the kind: an incremental run starts
+    from the last full or incremental one."""
     runs = SyncRun.objects.filter(kind=kind, status=SyncRun.Status.SUCCEEDED, dry_run=False)
-    if mode is not None:
-        runs = runs.filter(mode=mode)
+    runs = runs.filter(mode=mode) if mode else runs.exclude(mode=SyncRun.Mode.PAGES)
     return runs.exclude(started_at=None).order_by("-started_at").first()

@@ -27,3 +27,17 @@ def scheduled_sync(kind: str = registry.ALL, mode: str | None = None) -> list[st
 
 def reap_stale_runs() -> int:
     return len(services.sync_runs_reap_stale())
+
+
+def refresh_pending_webhook_events() -> int:
+    """The webhook's safety net (every minute): events waiting while no refresh came."""
+    from integrations.webhooks.services import webhook_refresh_pending
+
+    return len(webhook_refresh_pending(older_than=5))
+
+
+def notion_schema_check(kind: str, event_pk: int | None = None) -> list[str]:
+    """A schema event arrived for `kind`: check its mapping against Notion again."""
+    from integrations.webhooks.services import webhook_schema_recheck
+
+    return webhook_schema_recheck(kind=kind, event_pk=event_pk)

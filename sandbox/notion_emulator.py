@@ -429,6 +429,9 @@ class NotionEmulator:
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self.errors: list[BaseException] = []  # unexpected exceptions answered with 500
+        #: called with (event_type, entity dict, extra) after a change: the webhooks
+        #: (sandbox/notion_webhooks.py) listen here
+        self._change_listeners: list[Callable[[str, dict[str, Any], dict[str, Any]], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -912,6 +915,58 @@ class NotionEmulator:
             ],
         )[0]
 
+    # ------------------------------------------------------------------ change events
+
+    def on_change(
+        self, listener: Callable[[str, dict[str, Any], dict[str, Any]], None]
+    ) -> Callable[[], None]:
+        """Call ``listener(event_type, entity, data)`` after every change to a page or a data
+        source, as Notion's webhooks name them (``page.created``, ``page.properties_updated``
+        with ``updated_properties``, ``page.deleted``, ``page.undeleted``, ``page.moved``,
+        ``data_source.schema_updated``); returns a function that removes it."""
+        self._change_listeners.append(listener)
+        return lambda: self._change_listeners.remove(listener)
+
+    def _emit(self, event_type: str, entity: dict[str, Any], data: dict[str, Any]) -> None:
+        for listener in list(self._change_listeners):
+            try:
+                listener(event_type, entity, data)
+            except Exception:  # a listener never breaks the emulator
+                log.exception("change listener failed")
+
+    @staticmethod
+    def _page_parent(db: Database) -> dict[str, Any]:
+        return {"id": db.database_id, "type": "database", "data_source_id": db.data_source_id}
+
+    def move_page(self, page_id: str, database_id: str | Database) -> None:
+        """Move a page to another database (``page.moved``; it leaves the first one)."""
+        with self._lock:
+            page = self._page(page_id)
+            target = self._db(database_id)
+            del page.db.pages[page.id]
+            page.db._cache.clear()
+            page.db = target
+            target.pages[page.id] = page
+            page.props = {
+                **target._defaults,
+                **{k: v for k, v in page.props.items() if k in target.properties},
+            }
+            page.edited = _to_epoch(time.time())
+            page.blob = None
+            target._cache.clear()
+        self._emit(
+            "page.moved", {"id": page.id, "type": "page"}, {"parent": self._page_parent(target)}
+        )
+
+    def notify_schema_updated(self, database_id: str | Database) -> None:
+        """Tell the webhooks a data source's schema changed (``data_source.schema_updated``)."""
+        db = self._db(database_id)
+        self._emit(
+            "data_source.schema_updated",
+            {"id": db.data_source_id, "type": "data_source"},
+            {"parent": {"id": db.database_id, "type": "database"}},
+        )
+
     def add_pages_bulk(
         self, database_id: str | Database, pages: Iterable[Mapping[str, Any]]
     ) -> list[str]:
@@ -950,6 +1005,11 @@ class NotionEmulator:
                 db.pages[pid] = page
                 ids.append(pid)
             db._cache.clear()
+        if self._change_listeners:
+            for pid in ids:
+                self._emit(
+                    "page.created", {"id": pid, "type": "page"}, {"parent": self._page_parent(db)}
+                )
         return ids
 
     def update_page(
@@ -964,12 +1024,25 @@ class NotionEmulator:
         or from the trash; ``last_edited_time`` becomes ``edited_at`` or now (minute)."""
         with self._lock:
             page = self._page(page_id)
-            page.props.update(self._build_props(page.db, properties))
+            changed = self._build_props(page.db, properties)
+            page.props.update(changed)
+            was_trashed = page.in_trash
             if in_trash is not None:
                 page.in_trash = bool(in_trash)
             page.edited = _to_epoch(time.time() if edited_at is None else edited_at)
             page.blob = None
             page.db._cache.clear()
+            parent = self._page_parent(page.db)
+            ids = [page.db.properties[name].get("id", name) for name in changed]
+        entity = {"id": page.id, "type": "page"}
+        if changed:
+            self._emit(
+                "page.properties_updated", entity, {"parent": parent, "updated_properties": ids}
+            )
+        if page.in_trash != was_trashed:
+            self._emit(
+                "page.deleted" if page.in_trash else "page.undeleted", entity, {"parent": parent}
+            )
 
     def trash_page(self, page_id: str) -> None:
         self.update_page(page_id, in_trash=True)

@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -42,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from sandbox.notion_emulator import NotionEmulator  # noqa: E402
+from sandbox.notion_webhooks import WebhookSubscription  # noqa: E402
 from sandbox.sample_data import INACTIVE_STATUSES, Organisation, build_organisation  # noqa: E402
 from sandbox.telegram_emulator import BotActivity, BotMessage, TelegramEmulator, User  # noqa: E402
 from scripts.procs import (  # noqa: E402
@@ -50,6 +52,7 @@ from scripts.procs import (  # noqa: E402
     signals_raise_keyboard_interrupt,
 )
 
+WEBHOOK_TOKEN = "secret_demo_notion_webhook_token"
 ADMIN_USER = "demo"
 ADMIN_PASSWORD = "demo-password"  # printed on start: this database lives in var/ on your machine
 NOTION_TOKEN = "secret_demo_notion_token"
@@ -91,6 +94,7 @@ class Demo:
         self._print_lock = threading.Lock()
         self._prompt = ""
         self._unsubscribe = None
+        self.webhooks: WebhookSubscription | None = None
 
     # ------------------------------------------------------------------ output
     def say(self, text: str = "") -> None:
@@ -132,6 +136,8 @@ class Demo:
                 "NOTION_DIRECTIONS_DATABASE_ID": self.org.directions_database_id,
                 "NOTION_INACTIVE_STATUSES": ",".join(INACTIVE_STATUSES),
                 "NOTION_MAX_RPS": "0",
+                "NOTION_WEBHOOK_VERIFICATION_TOKEN": WEBHOOK_TOKEN,
+                "NOTION_WEBHOOK_COALESCE_SECONDS": "0.5",
                 "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
                 "TELEGRAM_API_BASE_URL": self.telegram.base_url,
                 "TELEGRAM_WEBHOOK_URL": "",
@@ -215,6 +221,64 @@ class Demo:
         self._wait_ready(port)
         for child in self.processes.children:
             self.say(f"started {child.name:<9} pid {child.pid:<7} log {child.log_path}")
+        # Notion's webhooks: the emulator signs and delivers every change to the admin's
+        # /notion/webhook/ about a second after it (Notion aggregates edits for up to a minute).
+        self.webhooks = WebhookSubscription(
+            self.notion, f"http://127.0.0.1:{port}/notion/webhook/", token=WEBHOOK_TOKEN, delay=1.0
+        ).start()
+        self.webhooks.send_verification()
+        self.say(f"Notion webhooks   -> http://127.0.0.1:{port}/notion/webhook/ (signed)")
+
+    # ------------------------------------------------------------------ the database
+    def db_value(self, sql: str, params: tuple = ()) -> object:
+        """One value from the demo database (read-only; the service owns it)."""
+        with contextlib.closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)) as db:
+            row = db.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def wait_for_name(self, page_id: str, name: str, *, timeout: float = 30.0) -> float:
+        """Seconds until the database has `name` for the page (through the webhook)."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            found = self.db_value(
+                "SELECT full_name FROM people_human WHERE notion_page_id = ?", (page_id,)
+            )
+            if found == name:
+                return time.monotonic() - started
+            time.sleep(0.1)
+        raise DemoFailed(f"the webhook did not bring {name!r} into the database in {timeout:g} s")
+
+    def wait_until_quiet(self, *, timeout: float = 60.0) -> None:
+        """Every change delivered, no run active and no webhook event waiting (so a member's
+        sync is not refused)."""
+        if self.webhooks is not None:
+            self.webhooks.wait_idle(timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            busy = self.db_value(
+                "SELECT (SELECT count(*) FROM integrations_syncrun WHERE status IN "
+                "('queued', 'running')) + (SELECT count(*) FROM integrations_notionwebhookevent "
+                "WHERE status = 'pending')"
+            )
+            if not busy:
+                return
+            time.sleep(0.2)
+        raise DemoFailed("the webhook refreshes did not end")
+
+    def rename_in_notion(self, page_id: str) -> tuple[str, float]:
+        """A member takes a new surname in Notion (married, say); returns it and how long the
+        webhook took to bring it into our database."""
+        assert self.org is not None
+        old = self.org.names[page_id]
+        parts = old.split()
+        surname = "Соколова" if parts[0].endswith(("а", "я")) else "Соколов"
+        new = " ".join([surname, *parts[1:]])
+        self.notion.update_page(page_id, properties={"ФИО": new})
+        self.org.names[page_id] = new
+        self.say(f"(in Notion: {old} is now {new})")
+        seconds = self.wait_for_name(page_id, new)
+        self.say(f"(the webhook brought it into the database {seconds:.1f} s after the edit)")
+        return new, seconds
 
     def _wait_ready(self, port: int) -> None:
         deadline = time.monotonic() + 60
@@ -381,7 +445,12 @@ class Demo:
         self.reply_to(stranger, self.send(stranger, "/sync_humans"))
         member = self.member_user(self.pick_members()[0])
         self.reply_to(member, self.send(member, "/start"))
+        self.step("A change in Notion reaches the database through the webhook, in seconds")
+        self.rename_in_notion(self.members[member.id].page_id)
+        self.reply_to(member, self.send(member, "/whoami"))
         self.change_notion()
+        self.wait_until_quiet()
+        self.step("Syncs on demand (the webhook already brought the changes: nothing is lost)")
         self.sync_and_wait(member, "/sync_humans")
         self.sync_and_wait(member, "/sync_directions")
         self.reply_to(member, self.send(member, "/status"))
@@ -402,7 +471,9 @@ class Demo:
                    Write to the bot as in Telegram: /help, /sync, /sync_humans, /status ...
                    /press <button text>  press a button of the bot's last message
                    /as outsider | /as <name or handle>   write as someone else
-                   /notion               make a change in the emulated Notion
+                   /notion               make a change in the emulated Notion (it
+                                         reaches the database through the webhook)
+                   /rename               rename yourself in Notion, then try /whoami
                    /transcript           the whole conversation so far
                    /quit or Ctrl-D or Ctrl-C   stop everything
                 """
@@ -429,10 +500,23 @@ class Demo:
                 self._press(line[6:].strip())
             elif line == "/notion":
                 self.change_notion()
+            elif line == "/rename":
+                if self.current.id in self.members:
+                    threading.Thread(
+                        target=self._rename_safely, args=(self.members[self.current.id].page_id,)
+                    ).start()
+                else:
+                    self.say("  (an outsider is not in Notion: /as <name> first)")
             elif line == "/transcript":
                 self.say(self.telegram.transcript(self.current.id))
             else:
                 self.telegram.send_message(self.current, line)
+
+    def _rename_safely(self, page_id: str) -> None:
+        try:
+            self.rename_in_notion(page_id)
+        except DemoFailed as exc:
+            self.say(f"  ({exc})")
 
     def _switch(self, who: str) -> None:
         if who.lower() in ("outsider", "stranger", "чужой"):
@@ -495,6 +579,8 @@ class Demo:
     def shutdown(self) -> None:
         if self._unsubscribe:
             self._unsubscribe()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self.processes.children:
             self.say("Stopping the bot, the worker and the admin ...")
         # Ctrl-C again while stopping must not leave anything behind: finish the stop first.

@@ -108,6 +108,8 @@ def _execute(
     heartbeat.follow(run.pk, "starting", 0)
     error: str | None = None
     try:
+        if run.mode == SyncRun.Mode.PAGES:
+            _take_webhook_events(run, ctx)
         kind.run(ctx)
     except (SyncFailed, NotionError) as exc:
         error = str(exc)
@@ -117,6 +119,10 @@ def _execute(
         logger.exception("Sync run #%s (%s) crashed", run.pk, run.kind)
     finally:
         ctx.close()
+    if error is not None and run.mode == SyncRun.Mode.PAGES:
+        from integrations.webhooks.refresh import refresh_failed
+
+        refresh_failed(run=run)
     if recorded and error is None:
         return recorded[0]  # the apply transaction committed the success with the data
     try:
@@ -145,6 +151,8 @@ def _apply_transaction(run: SyncRun, ctx: SyncContext, recorded: list[SyncRun]) 
         if ctx.dry_run:
             transaction.set_rollback(True)
             return
+        for hook in ctx.on_applied:
+            hook()
         ended = lifecycle.sync_run_succeed(run=run, **_outcome(ctx))
         transaction.on_commit(lambda: recorded.append(ended))
 
@@ -155,6 +163,16 @@ def _outcome(ctx: SyncContext) -> dict[str, Any]:
         "warnings": ctx.final_warnings(),
         "notion_requests": ctx.notion_requests,
     }
+
+
+def _take_webhook_events(run: SyncRun, ctx: SyncContext) -> None:
+    """A refresh (mode `pages`): the pages its webhook events named become the targets,
+    and the events are marked applied in the apply transaction."""
+    from integrations.webhooks.refresh import refresh_applied, refresh_plan
+
+    plan = refresh_plan(run=run)
+    ctx.targets, ctx.since, ctx.read_changes = plan.targets, plan.since, plan.read_changes
+    ctx.on_applied.append(lambda: refresh_applied(run=run))
 
 
 def _plan(run: SyncRun) -> tuple[str, Any, list[str]]:

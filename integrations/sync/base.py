@@ -80,6 +80,13 @@ class SyncContext:
     #: sure the run may still write (and locks it), and commits its success together with
     #: the data; without it, a plain transaction (rolled back for a dry run).
     transaction: Callable[[], AbstractContextManager[None]] | None = None
+    #: a refresh of named pages (webhook events) instead of the whole data source; `since`
+    #: then bounds one query of what changed, used when it is cheaper or `read_changes`
+    targets: list[str] | None = None
+    read_changes: bool = False
+    #: called inside the apply transaction after the kind's writes (the webhook events the
+    #: run applied are marked there, with the data)
+    on_applied: list[Callable[[], None]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counts: SyncCounts = field(default_factory=SyncCounts)
     started: float = field(default_factory=time.monotonic)

@@ -140,6 +140,7 @@ registry.register(
         description=gettext_lazy("directions with their organisers and deputies"),
         run=DirectionsSync.execute,
         check=DirectionsSync.check,
+        has_page=DirectionsSync.has_page,
         settings=(DirectionsSync.database_setting,),
         order=20,
     )

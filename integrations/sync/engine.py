@@ -108,6 +108,10 @@ class NotionModelSync:
         return cls(ctx).run()
 
     @classmethod
+    def has_page(cls, page_id: str) -> bool:
+        return cls.model.objects.filter(notion_page_id=page_id).exists()
+
+    @classmethod
     def check(cls, gateway: Any) -> list[CheckRow]:
         """`manage.py notion_check` for this kind: access to the database, then every
         mapped field against the property Notion has."""
@@ -205,13 +209,16 @@ class NotionModelSync:
         with gc_tuned(), writer, Staging(batch_size=settings.SYNC_BATCH_SIZE) as kept:
             self.writer, self.kept = writer, kept
             ctx.progress("fetching")
-            self._consume(prefetch(self._page_batches(gateway), maxsize=20))
-            if not ctx.full and self.edited_during_run:
-                # A page edited while we paged moved to the end of the last_edited_time
-                # order, and may have shifted an unseen page past our cursor: one more
-                # pass over the same window (pages already seen are skipped).
-                self._consume(self._page_batches(gateway))
-            gone = self._verify_missing(gateway) if ctx.full else []
+            if ctx.targets is not None:
+                gone = self._refresh(gateway)
+            else:
+                self._consume(prefetch(self._page_batches(gateway), maxsize=20))
+                if not ctx.full and self.edited_during_run:
+                    # A page edited while we paged moved to the end of the last_edited_time
+                    # order, and may have shifted an unseen page past our cursor: one more
+                    # pass over the same window (pages already seen are skipped).
+                    self._consume(self._page_batches(gateway))
+                gone = self._verify_missing(gateway) if ctx.full else []
             ctx.progress("applying")
             with ctx.apply_transaction():
                 self._apply(gone)
@@ -311,30 +318,62 @@ class NotionModelSync:
                 )
                 % {"n": len(missing), "limit": limit, "left": len(missing) - limit}
             )
-        gone: list[int] = []
-        alive: list[dict] = []
-        for pk, page_id in missing[:limit]:
-            try:
-                page = gateway.retrieve_page(page_id)
-            except NotionNotFound:
-                gone.append(pk)
-                continue
-            parent = page.get("parent") or {}
-            moved = parent.get("data_source_id") not in (None, self.schema.data_source_id)
-            if page.get("in_trash") or page.get("archived") or moved:
-                gone.append(pk)
-                continue
-            self._complete_page(gateway, page)
-            alive.append(page)
+        gone, alive = self._read_pages(gateway, missing[:limit])
         if alive:
             ctx.warn(
                 _(
                     "%(n)d page(s) were missing from Notion's query answer but exist; they "
                     "were read one by one and kept."
                 )
-                % {"n": len(alive)}
+                % {"n": alive}
             )
+        return gone
+
+    def _read_pages(
+        self, gateway: Any, pages: list[tuple[int | None, str]]
+    ) -> tuple[list[int], int]:
+        """Ask Notion about each (record pk or None, page id), one request each. Live pages
+        go through the diff; returns the pks of records whose page Notion confirmed gone
+        (not found, in the trash, moved out of the data source), and how many were live."""
+        gone: list[int] = []
+        alive: list[dict] = []
+        for pk, page_id in pages:
+            try:
+                page = gateway.retrieve_page(page_id)
+            except NotionNotFound:
+                if pk is not None:
+                    gone.append(pk)
+                continue
+            parent = page.get("parent") or {}
+            moved = parent.get("data_source_id") not in (None, self.schema.data_source_id)
+            if page.get("in_trash") or page.get("archived") or moved:
+                if pk is not None:
+                    gone.append(pk)
+                continue
+            self._complete_page(gateway, page)
+            alive.append(page)
+        if alive:
             self._consume([alive])
+        return gone, len(alive)
+
+    def _refresh(self, gateway: Any) -> list[int]:
+        """A refresh of the pages webhook events named: one query of what changed since
+        the first event when that is cheaper than a request per page (or an event asked
+        for it), then each named page the query did not return is read by itself; a page
+        is deactivated only when Notion confirms it is gone."""
+        ctx = self.ctx
+        targets = list(dict.fromkeys(ctx.targets or []))
+        if ctx.since is not None and (
+            ctx.read_changes or len(targets) > settings.NOTION_WEBHOOK_RETRIEVE_MAX
+        ):
+            self._consume(self._page_batches(gateway))
+        rest = [page_id for page_id in targets if page_id not in self.seen]
+        if not rest:
+            return []
+        pks = dict(
+            self.model.objects.filter(notion_page_id__in=rest).values_list("notion_page_id", "pk")
+        )
+        gone, _alive = self._read_pages(gateway, [(pks.get(p), p) for p in rest])
         return gone
 
     def _page_batches(self, gateway: Any) -> Iterator[list[dict]]:

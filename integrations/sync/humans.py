@@ -67,6 +67,7 @@ registry.register(
         description=gettext_lazy("people from the Humans database"),
         run=HumansSync.execute,
         check=HumansSync.check,
+        has_page=HumansSync.has_page,
         settings=(HumansSync.database_setting,),
         order=10,
     )

@@ -33,6 +33,9 @@ class SyncKind:
     # kind needs (shown in its settings table).
     check: Callable[[Any], list[Any]] | None = None
     settings: tuple[str, ...] = ()
+    # Whether a Notion page id is one of this kind's records (a webhook event about a page
+    # that moved out of the kind's data source names its new parent, not ours).
+    has_page: Callable[[str], bool] | None = None
     extra: dict = field(default_factory=dict)
 
     @property

@@ -26,6 +26,11 @@ def test_creates_incremental_full_and_reaper_schedules(db):
             "'all'",
             "30 3 * * *",
         ),
+        "integrations: webhook events waiting for a refresh": (
+            "integrations.tasks.refresh_pending_webhook_events",
+            "",
+            "* * * * *",
+        ),
         "integrations: stale run reaper": ("integrations.tasks.reap_stale_runs", "", "* * * * *"),
     }
     assert all(s.schedule_type == Schedule.CRON for s in Schedule.objects.all())
@@ -37,10 +42,10 @@ def test_running_it_again_updates_instead_of_duplicating(db, settings):
 
     result = run_command("setup_schedules")
 
-    assert Schedule.objects.count() == 3
+    assert Schedule.objects.count() == 4
     assert schedules()["integrations: nightly full sync of everything"][2] == "0 4 * * *"
     assert "updated    integrations: nightly full sync of everything" in result.out
-    assert result.out.count("unchanged") == 2
+    assert result.out.count("unchanged") == 3
 
 
 def test_a_bad_cron_string_is_one_clear_line(db, settings):

@@ -82,11 +82,21 @@ def service_env(
 
 
 class ServiceProcess:
-    """`python manage.py <args>` in its own session, output to a log file."""
+    """`python manage.py <args>` (or another `command`) in its own session, output to a log
+    file."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        command: list[str] | None = None,
+    ) -> None:
         self.name = name
         self.args = args
+        self.command = command or [sys.executable, str(BASE_DIR / "manage.py"), *args]
         self.env = env
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
@@ -95,7 +105,7 @@ class ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._log = log
         self.process = subprocess.Popen(
-            [sys.executable, str(BASE_DIR / "manage.py"), *self.args],
+            self.command,
             cwd=BASE_DIR,
             env=self.env,
             stdout=log,

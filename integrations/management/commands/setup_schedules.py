@@ -56,6 +56,15 @@ def wanted_schedules() -> list[Wanted]:
     )
     wanted.append(
         Wanted(
+            name=f"{PREFIX}webhook events waiting for a refresh",
+            func="integrations.tasks.refresh_pending_webhook_events",
+            args="",
+            cron=settings.SYNC_SCHEDULE_REAPER,
+            setting="SYNC_SCHEDULE_REAPER",
+        )
+    )
+    wanted.append(
+        Wanted(
             name=f"{PREFIX}stale run reaper",
             func="integrations.tasks.reap_stale_runs",
             args="",
