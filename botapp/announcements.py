@@ -1,7 +1,7 @@
 """What the bot tells chats about runs it does not drive itself: progress and results.
 
 Called in the process executing a run (progress, and the end when a worker finishes it)
-or from the `notify_run_finished` task (runs ended by the CLI, the reaper in the bot...).
+or from the `notify_run_finished` task (runs ended by `manage.py sync`, which reaps too).
 Nothing here raises into a sync: Telegram trouble is the notifier's to absorb.
 """
 

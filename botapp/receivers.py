@@ -2,7 +2,7 @@
 
 Connected in `BotappConfig.ready()`; they do nothing when no bot token is configured.
 In a django-q2 worker the end of a run is announced directly (lowest latency); anywhere
-else (`manage.py sync`, the stale-run reaper called by the bot) it is queued as
+else (`manage.py sync`, and the reaper it calls first) it is queued as
 `botapp.tasks.notify_run_finished`, so those processes never wait on Telegram.
 """
 

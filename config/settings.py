@@ -115,6 +115,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A transaction left idle (its process vanished with the connection open) would keep
+        # its row locks, and the reaper skips locked runs: PostgreSQL ends it after 5 minutes.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options.setdefault("options", "-c idle_in_transaction_session_timeout=300000")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -222,6 +227,9 @@ SYNC_PROGRESS_SECONDS = env.float("SYNC_PROGRESS_SECONDS", default=1.0)
 SYNC_SCHEDULE_INCREMENTAL = env("SYNC_SCHEDULE_INCREMENTAL", default="*/15 * * * *")
 SYNC_SCHEDULE_FULL = env("SYNC_SCHEDULE_FULL", default="30 3 * * *")
 SYNC_SCHEDULE_REAPER = env("SYNC_SCHEDULE_REAPER", default="* * * * *")
+# A due full run that failed is tried again after this long; the ticks in between are
+# incremental (a failure that waits for a person never stops the regular syncs).
+SYNC_FULL_RETRY_SECONDS = env.int("SYNC_FULL_RETRY_SECONDS", default=3600)
 
 # --- django-q2 ------------------------------------------------------------------------
 # ORM broker: SQLite alone is enough. A sync that fails is recorded as failed and never

@@ -66,7 +66,7 @@ class SyncRun(models.Model):
         max_length=100,
         blank=True,
         default="",
-        help_text=_("The executing process, as host:pid."),
+        help_text=_("The executing process, as host:pid:nonce."),
     )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -21,3 +21,13 @@ def sync_run_last_success(*, kind: str, mode: str | None = None) -> SyncRun | No
     runs = SyncRun.objects.filter(kind=kind, status=SyncRun.Status.SUCCEEDED, dry_run=False)
     runs = runs.filter(mode=mode) if mode else runs.exclude(mode=SyncRun.Mode.PAGES)
     return runs.exclude(started_at=None).order_by("-started_at").first()
+
+
+def sync_run_last_failure(*, kind: str, mode: str) -> SyncRun | None:
+    """The last failed run of `mode` that was not a dry run, by start time."""
+    return (
+        SyncRun.objects.filter(kind=kind, mode=mode, status=SyncRun.Status.FAILED, dry_run=False)
+        .exclude(started_at=None)
+        .order_by("-started_at")
+        .first()
+    )

@@ -958,6 +958,30 @@ class NotionEmulator:
             "page.moved", {"id": page.id, "type": "page"}, {"parent": self._page_parent(target)}
         )
 
+    def rename_property(self, database_id: str | Database, old: str, new: str) -> None:
+        """Rename a property of a data source (its id stays), as an admin does in Notion;
+        pages keep their values under the new name. Emits ``data_source.schema_updated``."""
+        with self._lock:
+            db = self._db(database_id)
+            if old not in db.properties or new in db.properties:
+                raise KeyError(f"cannot rename {old!r} to {new!r} in {db.title!r}")
+            db.properties = {(new if k == old else k): v for k, v in db.properties.items()}
+            db.properties[new]["name"] = new
+            for key, name in list(db._by_id.items()):
+                if name == old:
+                    db._by_id[key] = new
+            for table in (db._converters, db._defaults, db._options):
+                if old in table:
+                    table[new] = table.pop(old)
+            if db.title_property == old:
+                db.title_property = new
+            for page in db.pages.values():
+                if old in page.props:
+                    page.props[new] = page.props.pop(old)
+                page.blob = None
+            db._cache.clear()
+        self.notify_schema_updated(db)
+
     def notify_schema_updated(self, database_id: str | Database) -> None:
         """Tell the webhooks a data source's schema changed (``data_source.schema_updated``)."""
         db = self._db(database_id)

@@ -148,6 +148,10 @@ class ProcessGroup:
             for child in self.children:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            # The leader may be a shell that exits at once while what it started (a worker
+            # ending its runs) still works: wait for the whole group, within the grace.
+            while time.monotonic() < deadline and any(_group_alive(c) for c in self.children):
+                time.sleep(0.1)
         finally:
             # Even when a second Ctrl-C (or SIGTERM) cuts the grace period short: kill the
             # whole group, even if its leader exited (a forked worker may linger).
@@ -159,6 +163,14 @@ class ProcessGroup:
             for child in self.children:
                 for thread in child.threads:
                     thread.join(timeout=2)
+
+
+def _group_alive(child: Child) -> bool:
+    try:
+        os.killpg(child.pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _signal_group(child: Child, sig: int) -> None:

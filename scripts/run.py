@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         finally:
             with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop() still kills
-                group.stop(grace=15)
+                # Longer than SYNC_WORKER_STOP_SECONDS: a stopped worker ends its runs first.
+                group.stop(grace=30)
 
 
 if __name__ == "__main__":

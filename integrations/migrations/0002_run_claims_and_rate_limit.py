@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='syncrun',
             name='claimed_by',
-            field=models.CharField(blank=True, default='', help_text='The executing process, as host:pid.', max_length=100, verbose_name='claimed by'),
+            field=models.CharField(blank=True, default='', help_text='The executing process, as host:pid:nonce.', max_length=100, verbose_name='claimed by'),
         ),
     ]

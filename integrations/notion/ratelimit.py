@@ -93,7 +93,8 @@ class SharedRateLimit:
         return max(delay, 0.0)
 
     def hold(self, seconds: float) -> None:
-        """Push every process's next request back by `seconds` from now."""
+        """No process sends its next request earlier than `seconds` from now. (A request may
+        go `tolerance` before its theoretical time: the hold adds it.)"""
         if not self.interval:
             return
         self._ensure_row()
@@ -101,11 +102,11 @@ class SharedRateLimit:
         if sql is None:
             with transaction.atomic():
                 row = RateLimitBucket.objects.select_for_update().get(key=self.key)
-                row.next_at = max(row.next_at, time.time() + seconds)
+                row.next_at = max(row.next_at, time.time() + seconds + self.tolerance)
                 row.save(update_fields=["next_at"])
             return
         with connection.cursor() as cursor:
-            cursor.execute(sql, [seconds, self.key])
+            cursor.execute(sql, [seconds + self.tolerance, self.key])
 
     def _reserve(self) -> tuple[float, float]:
         self._ensure_row()
@@ -130,8 +131,8 @@ class SharedRateLimit:
         except DatabaseError as exc:
             raise NotionConfigurationError(
                 _(
-                    "The Notion rate limit is kept in the database, which is not ready "
-                    "(%(error)s): run `manage.py migrate` first."
+                    "The Notion rate limit is kept in the database, which cannot be used "
+                    "(%(error)s): check DATABASE_URL and run `manage.py migrate`."
                 )
                 % {"error": exc}
             ) from exc

@@ -50,9 +50,10 @@ def sync_runs_execute(
     """
     runs = lifecycle.sync_runs_claim(runs=runs)
     done: list[SyncRun] = []
+    heartbeat = Heartbeat([run.pk for run in runs])
     with sigterm_interrupts():
         try:
-            with Heartbeat([run.pk for run in runs]) as heartbeat:
+            with heartbeat:
                 failed: SyncRun | None = None
                 for run in runs:
                     if failed is not None:
@@ -63,7 +64,7 @@ def sync_runs_execute(
                     if run.status == Status.FAILED:
                         failed = run
         except BaseException as exc:
-            _end_interrupted(runs, exc)
+            _end_interrupted(runs, exc, heartbeat)
             raise
     return done
 
@@ -212,26 +213,27 @@ def _progress_reporter(
     return progress
 
 
-def _end_interrupted(runs: list[SyncRun], exc: BaseException) -> None:
-    """The chain was interrupted (Ctrl-C, SIGTERM, a crash of our own): end what is still
-    active, so no lock waits for the reaper. An open apply transaction was rolled back."""
-    what = exc.signal_name if isinstance(exc, RunInterrupted) else type(exc).__name__
+def _end_interrupted(runs: list[SyncRun], exc: BaseException, heartbeat: Heartbeat) -> None:
+    """The chain was interrupted (Ctrl-C, SIGTERM) or crashed in our own code (the database
+    refused a write): end what is still active, so no lock waits for the reaper. An open
+    apply transaction was rolled back, so the running run wrote nothing."""
+    if isinstance(exc, RunInterrupted | KeyboardInterrupt):
+        what = exc.signal_name if isinstance(exc, RunInterrupted) else type(exc).__name__
+        error = _("Interrupted before the end (%(what)s). Nothing was changed.") % {"what": what}
+        reason = _("Not run: the process was stopped (%(what)s) before it.") % {"what": what}
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+        error = _("Internal error: %(error)s") % {"error": what}
+        reason = _("Not run: sync #%(id)s failed before it.") % {"id": heartbeat.current}
     logger.warning("Runs %s interrupted (%s)", [r.pk for r in runs], what)
     for run in SyncRun.objects.filter(
         pk__in=[r.pk for r in runs], status__in=(Status.QUEUED, Status.RUNNING)
     ):
         try:
             if run.status == Status.RUNNING:
-                lifecycle.sync_run_fail(
-                    run=run,
-                    error=_("Interrupted before the end (%(what)s). Nothing was changed.")
-                    % {"what": what},
-                )
+                counts = {"fetched": heartbeat.fetched} if run.pk == heartbeat.current else {}
+                lifecycle.sync_run_fail(run=run, error=error, counts=counts)
             else:
-                lifecycle.sync_run_skip(
-                    run=run,
-                    reason=_("Not run: the process was stopped (%(what)s) before it.")
-                    % {"what": what},
-                )
+                lifecycle.sync_run_skip(run=run, reason=reason)
         except (lifecycle.IllegalTransition, DatabaseError):
             logger.warning("Run #%s not ended after the interruption", run.pk, exc_info=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,9 +60,15 @@ class RunEndedElsewhere(SyncFailed):
     """The run was ended from outside (the reaper) before it wrote anything."""
 
 
+_nonces: dict[int, str] = {}
+
+
 def executor_id() -> str:
-    """This process, as the runs it claims record it: host:pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+    """This process, as the runs it claims record it: host:pid:nonce (the nonce tells apart
+    two processes that share a host name and a pid, in two containers say)."""
+    pid = os.getpid()
+    nonce = _nonces.setdefault(pid, uuid.uuid4().hex[:8])
+    return f"{socket.gethostname()[:80]}:{pid}:{nonce}"
 
 
 # --- creating runs (taking the kinds' locks) ---------------------------------------------

@@ -90,8 +90,8 @@ def _died_while_running(run: SyncRun) -> str:
 
 def _died_before_start(run: SyncRun) -> str:
     return _(
-        "Not run: the process that was to run it after the runs before it stopped answering "
-        "(no heartbeat since %(time)s)."
+        "Not run: the process that took it stopped answering before it started (no "
+        "heartbeat since %(time)s)."
     ) % {"time": timezone.localtime(run.heartbeat_at).strftime("%H:%M:%S")}
 
 

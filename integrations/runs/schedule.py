@@ -3,8 +3,10 @@
 A full run is due when no full run has succeeded since the last time SYNC_SCHEDULE_FULL
 came round; then the tick runs full, whichever schedule fired it. So the nightly full run
 is never lost: when the incremental tick of the same minute takes the lock first, it runs
-the full sync itself; when a kind is busy (a member's sync) or the full run fails, it stays
-due and the next tick runs it. Two ticks colliding lose nothing: the one that finds a kind
+the full sync itself; when a kind is busy (a member's sync) it stays due and the next tick
+runs it. A full run that failed is retried after SYNC_FULL_RETRY_SECONDS, and the ticks in
+between stay incremental: a failure that waits for a person (the mass-deactivation guard)
+never stops the regular syncs. Two ticks colliding lose nothing: the one that finds a kind
 busy records a skipped run, and what it would have done is done by the active run or stays
 due (an incremental run starts from the last successful start, whoever made it).
 """
@@ -12,9 +14,9 @@ due (an incremental run starts from the last successful start, whoever made it).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,14 +65,21 @@ def due_mode(*, kind: str, now: datetime) -> str | None:
 
 def full_run_due(*, kind: str, now: datetime) -> bool:
     last = selectors.sync_run_last_success(kind=kind, mode=Mode.FULL)
-    if last is None:
-        return True
-    try:
-        due_at = croniter(settings.SYNC_SCHEDULE_FULL, timezone.localtime(now)).get_prev(datetime)
-    except (ValueError, KeyError):
-        logger.error("SYNC_SCHEDULE_FULL=%r is not a cron string", settings.SYNC_SCHEDULE_FULL)
-        return False
-    return last.started_at < due_at
+    if last is not None:
+        try:
+            due_at = croniter(settings.SYNC_SCHEDULE_FULL, timezone.localtime(now)).get_prev(
+                datetime
+            )
+        except CroniterBadDateError:
+            return False  # a cron string that never came round (30 February): never due
+        except (ValueError, KeyError):
+            logger.error("SYNC_SCHEDULE_FULL=%r is not a cron string", settings.SYNC_SCHEDULE_FULL)
+            return False
+        if last.started_at >= due_at:
+            return False
+    failed = selectors.sync_run_last_failure(kind=kind, mode=Mode.FULL)
+    retry_after = timedelta(seconds=settings.SYNC_FULL_RETRY_SECONDS)
+    return failed is None or failed.started_at is None or now - failed.started_at >= retry_after
 
 
 def _record_skipped(active: SyncRun, mode: str) -> SyncRun:

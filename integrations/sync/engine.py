@@ -36,11 +36,12 @@ from integrations.notion.schema import (
     check_schema,
     resolve_schema,
 )
-from integrations.notion.sources import Source, notion_source_resolve
+from integrations.notion.sources import Source, notion_source_forget, notion_source_resolve
 from integrations.sync.base import (
     MassDeactivationRefused,
     SyncContext,
     SyncCounts,
+    SyncFailed,
     gc_tuned,
     is_mass_change,
     mass_change_percent,
@@ -54,6 +55,16 @@ logger = logging.getLogger(__name__)
 
 class SkipPage(Exception):
     """This page cannot be read; the message says why (becomes a run warning)."""
+
+
+class SchemaChanged(Exception):
+    """A page lacks a mapped property: Notion's schema is not the one the run resolved
+    (page objects always carry every property of their data source)."""
+
+    def __init__(self, name: str, page: str) -> None:
+        super().__init__(name, page)
+        self.name = name
+        self.page = page
 
 
 def page_label(page: dict, title: str = "") -> str:
@@ -101,6 +112,8 @@ class NotionModelSync:
         self.edited_during_run = False
         self.writer: RowWriter | None = None
         self.kept: Staging | None = None
+        #: whether the schema came from an earlier run (NotionSource) rather than Notion
+        self.schema_cached = False
 
     @classmethod
     def execute(cls, ctx: SyncContext) -> SyncCounts:
@@ -198,8 +211,31 @@ class NotionModelSync:
     # -- the run ------------------------------------------------------------------------
     def run(self) -> SyncCounts:
         ctx = self.ctx
+        notes = len(ctx.warnings)
+        try:
+            return self._run(fresh_schema=False)
+        except SchemaChanged as exc:
+            # Never decode pages with a schema that does not fit them: a renamed Status
+            # would read as "no status" and bring back members who left.
+            notion_source_forget(kind=ctx.kind)
+            if not self.schema_cached:
+                raise SyncFailed(
+                    _(
+                        "Notion's schema changed during the run (page %(page)s has no "
+                        "property «%(name)s»); nothing was changed: run the sync again."
+                    )
+                    % {"page": exc.page, "name": exc.name}
+                ) from exc
+        logger.info("Kept schema of %s is out of date; reading it again", ctx.kind)
+        del ctx.warnings[notes:]
+        ctx.counts = SyncCounts()
+        self.seen, self.edited_during_run = set(), False
+        return self._run(fresh_schema=True)
+
+    def _run(self, *, fresh_schema: bool) -> SyncCounts:
+        ctx = self.ctx
         gateway = ctx.gateway()
-        schema = self.schema = self._resolve(gateway)
+        schema = self.schema = self._resolve(gateway, fresh=fresh_schema)
         columns = self.columns = self.columns_for(schema)
         writer = row_writer(
             self.model,
@@ -224,12 +260,13 @@ class NotionModelSync:
                 self._apply(gone)
         return ctx.counts
 
-    def _resolve(self, gateway: Any) -> ResolvedSchema:
+    def _resolve(self, gateway: Any, *, fresh: bool = False) -> ResolvedSchema:
         """The data source and its schema: read from Notion by full runs, reused from an
-        earlier run by incremental ones (read again when the kept one does not fit)."""
+        earlier run by the others (read again when the kept one does not fit the mapping,
+        or a page shows it is out of date: `SchemaChanged`)."""
         _token, database_id = require_settings("NOTION_TOKEN", self.database_setting)
         ctx = self.ctx
-        max_age = None if ctx.full else settings.NOTION_SCHEMA_MAX_AGE_SECONDS
+        max_age = None if ctx.full or fresh else settings.NOTION_SCHEMA_MAX_AGE_SECONDS
         source = notion_source_resolve(
             kind=ctx.kind,
             database_id=database_id,
@@ -237,6 +274,7 @@ class NotionModelSync:
             max_age=max_age,
             store=not ctx.dry_run,
         )
+        self.schema_cached = source.cached
         try:
             return self._schema(source)
         except NotionConfigurationError:
@@ -245,6 +283,7 @@ class NotionModelSync:
         source = notion_source_resolve(
             kind=ctx.kind, database_id=database_id, gateway=gateway, store=not ctx.dry_run
         )
+        self.schema_cached = False
         return self._schema(source)
 
     def _schema(self, source: Source) -> ResolvedSchema:
@@ -415,8 +454,7 @@ class NotionModelSync:
         for field_name, prop in schema.fields.items():
             raw = props.get(prop.name)
             if raw is None:
-                values[field_name] = None
-                continue
+                raise SchemaChanged(prop.name, page_label(page, title))
             try:
                 values[field_name] = decode_value(raw)
             except UnknownPropertyType as exc:

@@ -1,5 +1,9 @@
 """The schedule's entry point: busy kinds are recorded as skipped, order is kept."""
 
+from datetime import timedelta
+
+from django.db.models import F
+
 from integrations import services, tasks
 from integrations.models import SyncRun
 from people.models import Human
@@ -34,3 +38,25 @@ def test_directions_are_skipped_when_humans_fail(org, notion, transactional_db):
 
     assert SyncRun.objects.get(kind="humans").status == "failed"
     assert SyncRun.objects.get(kind="directions").status == "skipped"
+
+
+def test_a_full_run_that_fails_does_not_stop_the_incremental_ticks(org, notion, transactional_db):
+    """The guard refuses the due full run until a person decides; meanwhile the ticks stay
+    incremental, so a member who left still loses access (found by review)."""
+    assert tasks.scheduled_sync("all") and SyncRun.objects.filter(status="succeeded").count() == 2
+    SyncRun.objects.update(started_at=F("started_at") - timedelta(days=2))
+    active = org.active_human_ids
+    for page_id in active[: len(active) * 3 // 10]:
+        notion.remove_page(page_id)  # 30% moved out: the full run refuses
+    leaver = active[-1]
+    notion.update_page(leaver, properties={"Status": "Ушёл"})
+
+    ticks = [tasks.scheduled_sync("all") for _ in range(3)]
+
+    humans = list(SyncRun.objects.filter(kind="humans").order_by("id"))[1:]
+    assert [(r.mode, r.status) for r in humans] == [
+        ("full", "failed"),
+        ("incremental", "succeeded"),
+        ("incremental", "succeeded"),
+    ], ticks
+    assert not Human.objects.get(notion_page_id=leaver).is_active

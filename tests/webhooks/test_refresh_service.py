@@ -55,9 +55,7 @@ def test_the_minute_schedule_refreshes_events_nobody_picked_up(mirrored, notion,
     assert event.status == "done"
 
 
-def test_a_failing_refresh_is_retried_then_left_to_the_schedules(
-    mirrored, notion, settings, queue
-):
+def test_a_failing_refresh_is_retried_then_left_to_the_schedules(mirrored, notion, settings, queue):
     settings.NOTION_WEBHOOK_MAX_ATTEMPTS = 2
     page_id = mirrored.active_human_ids[1]
     event = stored_event(mirrored, page_id)

@@ -71,14 +71,15 @@ def end_busy_workers(*, sentinel_pid: int) -> None:
 
 
 def _busy_pids() -> set[int]:
-    """Processes of this host executing runs (from the runs' claims)."""
+    """Processes of this host executing runs (from the runs' claims: host:pid:nonce)."""
     host = socket.gethostname()
     pids = set()
     for claimed_by in SyncRun.objects.filter(
-        status__in=ACTIVE_STATUSES, claimed_by__startswith=f"{host}:"
+        status__in=ACTIVE_STATUSES, claimed_by__startswith=f"{host[:80]}:"
     ).values_list("claimed_by", flat=True):
-        claim_host, _sep, pid = claimed_by.rpartition(":")
-        if claim_host == host and pid.isdigit() and int(pid) != os.getpid():
+        parts = claimed_by.split(":")  # host:pid:nonce (lifecycle.executor_id)
+        pid = parts[1] if len(parts) > 1 else ""
+        if pid.isdigit() and int(pid) != os.getpid():
             pids.add(int(pid))
     return {pid for pid in pids if _alive(pid) and _is_worker(pid)}
 

@@ -101,14 +101,20 @@ class Command(BaseCommand):
         executor_log.setLevel(logging.ERROR)
         try:
             done = services.sync_runs_execute(runs=runs, on_progress=on_progress)
-        except (KeyboardInterrupt, services.RunInterrupted):
+        except (KeyboardInterrupt, services.RunInterrupted) as exc:
             if tty:
                 self.stdout.write("")
             for run in runs:
                 run.refresh_from_db()
             self.stdout.write(run_table(runs))
-            self.stderr.write(_("Stopped: the runs above were ended; nothing was written."))
-            raise
+            self.stderr.write(
+                _(
+                    "Stopped (%(what)s): the run that was going wrote nothing; runs shown as "
+                    "succeeded had already written their changes."
+                )
+                % {"what": getattr(exc, "signal_name", "Ctrl-C")}
+            )
+            raise SystemExit(130 if isinstance(exc, KeyboardInterrupt) else exc.code) from None
         finally:
             executor_log.setLevel(level)
         if tty:
