@@ -7,7 +7,9 @@ killed at once; `ServiceProcess.kill()` is what a power cut looks like to the wo
 from __future__ import annotations
 
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +18,14 @@ from pathlib import Path
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+# One key for every process a test run starts: the bot signs the tasks the worker runs.
+SERVICE_SECRET_KEY = "e2e-" + secrets.token_urlsafe(48)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def database_url_for_subprocesses() -> str:
@@ -46,6 +56,8 @@ def service_env(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url,
+            "SECRET_KEY": SERVICE_SECRET_KEY,
+            "DEBUG": "false",
             "TELEGRAM_BOT_TOKEN": telegram.token,
             "TELEGRAM_API_BASE_URL": telegram.base_url,
             "TELEGRAM_PROGRESS_INTERVAL": "0.5",
