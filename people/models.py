@@ -27,8 +27,7 @@ class Human(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            "From the optional Notion property mapped as telegram_id: trusted before the "
-            "username."
+            "From the optional Notion property mapped as telegram_id: trusted before the username."
         ),
     )
     email = models.CharField(_("email"), max_length=320, blank=True, default="")

@@ -1184,6 +1184,7 @@ class TelegramEmulator:
         self.privacy_mode = privacy_mode
         self.require_start = require_start
         self.flood_limits = flood_limits
+        self.flood_clock: Callable[[], float] = time.monotonic  # tests may freeze it
         try:
             bot_id = int(token.split(":", 1)[0])
         except ValueError:
@@ -2392,7 +2393,7 @@ class TelegramEmulator:
     def _check_flood_locked(self, state: _ChatState) -> None:
         if not self.flood_limits:
             return
-        now = time.monotonic()
+        now = self.flood_clock()
         buckets = [(self._flood_overall, *self.FLOOD_OVERALL)]
         if state.chat.type != "private":
             group = self._flood_groups.setdefault(state.chat.id, [0.0, now])

@@ -18,8 +18,9 @@ from pathlib import Path
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-# One key for every process a test run starts: the bot signs the tasks the worker runs.
-SERVICE_SECRET_KEY = "e2e-" + secrets.token_urlsafe(48)
+# One key for the test process and every process it starts: the bot and the test sign the
+# tasks the worker runs (tests/environment.py sets it before Django loads).
+SERVICE_SECRET_KEY = os.environ.get("SECRET_KEY") or "e2e-" + secrets.token_urlsafe(48)
 
 
 def free_port() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -75,22 +76,26 @@ def test_env_example_key_is_a_known_placeholder(tmp_path):
 
 def start(args: list[str], env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess:
     """Run `manage.py <args>` (or `python -m <module>` for args starting with `-m`); a
-    service that does not stop by itself within `timeout` has started."""
+    service still running after `timeout` has started: its whole process group is killed
+    (qcluster forks workers) and the test fails."""
     command = [sys.executable, *args] if args[0] == "-m" else [sys.executable, "manage.py", *args]
+    process = subprocess.Popen(
+        command,
+        cwd=BASE_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        return subprocess.run(
-            command,
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = (exc.stdout or b"") + (exc.stderr or b"")
-        out = out.decode(errors="replace") if isinstance(out, bytes) else out
-        raise AssertionError(f"{args} started with an unsafe key:\n{out[-2000:]}") from None
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        raise AssertionError(f"{args} started with an unsafe key:\n{(out + err)[-2000:]}") from None
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def assert_refused(result: subprocess.CompletedProcess) -> None:
