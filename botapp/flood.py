@@ -9,7 +9,9 @@ they already got is all they hear).
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
@@ -39,6 +41,23 @@ class FloodGuard:
 
     def __init__(self) -> None:
         self._users: dict[int, _User] = {}
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+
+    def serial(self, key: Hashable) -> asyncio.Lock:
+        """A lock per sender (or per group): their updates are decided one at a time.
+
+        Database work runs on several threads, so two updates of one outsider could both
+        find "not answered in the last 10 minutes" and both be answered; one bot process
+        per token (Telegram's rule) makes an in-process lock enough.
+        """
+        lock = self._locks.get(key)
+        if lock is None:
+            if len(self._locks) >= MAX_TRACKED_USERS:
+                for old, held in list(self._locks.items()):
+                    if not held.locked():
+                        del self._locks[old]
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
 
     def _user(self, user_id: int) -> _User:
         found = self._users.get(user_id)

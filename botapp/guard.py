@@ -94,10 +94,12 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text=text,
     )
     if in_group and not group_allowed(chat.id):
-        await _refuse_group(update, sender)
+        async with flood.serial(("group", chat.id)):
+            await _refuse_group(update, sender)
         raise ApplicationHandlerStop
 
-    result = await db(authorization.authorize, sender)
+    async with flood.serial(("user", user.id)):
+        result = await db(authorization.authorize, sender)
     flood.remember(user.id, member=result.ok)
     if not result.ok:
         await _refuse(update, result)
