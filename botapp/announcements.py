@@ -56,12 +56,14 @@ def announce_run_finished(*, run_id: int) -> None:
         return
     if not services.sync_run_claim_end_notification(run=run):
         return
+    # The database work first, Telegram after: once the starter has the end message, this
+    # run needs nothing more from the database (unless a chat refuses or moved).
+    services.subscriptions_end_for_departed()
+    subscribers = selectors.subscriptions_for_run(run=run)
     with translation.override(settings.LANGUAGE_CODE):
         if run.chat_id is not None:
             _finish_accepted_message(notifier, run)
             notifier.send(run.chat_id, texts.run_finished(run), reply_to=run.message_id)
-        services.subscriptions_end_for_departed()
-        subscribers = selectors.subscriptions_for_run(run=run)
         if subscribers:
             text = texts.run_finished(run, for_subscriber=True)
             for subscription in subscribers:

@@ -107,7 +107,7 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     sent_at = _sent_at(update)
     limit = timedelta(seconds=settings.TELEGRAM_STALE_COMMAND_SECONDS)
-    if sent_at is not None and datetime.now(UTC) - sent_at > limit:
+    if limit and sent_at is not None and datetime.now(UTC) - sent_at > limit:
         with translation.override(settings.LANGUAGE_CODE):
             if query is not None:
                 await query.answer(texts.plain(texts.stale_menu(sent_at=sent_at)), show_alert=True)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django_q.models import OrmQ
 
 from people.models import Human
 from sandbox.notion_emulator import NotionEmulator
@@ -135,6 +137,11 @@ def live(stack, transactional_db, request):
     if not stack.worker.alive:
         stack.start_worker()
     yield stack
+    # Let the worker take what the test queued before the database is flushed under it (a
+    # TRUNCATE racing the worker's own queries can deadlock on PostgreSQL).
+    deadline = time.monotonic() + 10
+    while stack.worker.alive and OrmQ.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         print(stack.logs())
