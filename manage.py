@@ -9,6 +9,12 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 
+    from config.security import guard_command_line
+
+    refusal = guard_command_line(sys.argv)
+    if refusal:
+        sys.stderr.write(refusal + "\n")
+        sys.exit(2)
     execute_from_command_line(sys.argv)
 
 

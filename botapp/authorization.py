@@ -1,4 +1,5 @@
-"""Who may talk to the bot: active Humans, recognised by Telegram id, else by username."""
+"""Who may talk to the bot: active Humans, recognised by the Telegram id written in Notion,
+else by the id bound on their first message, else by username (which binds the id)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class Authorization:
     problem: str | None = None
     # Whether to answer the refusal (outsiders are answered once per cooldown).
     answer: bool = False
+    # How a member was recognised: a `TelegramMatchMethod` value.
+    method: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -37,14 +40,25 @@ class Authorization:
 
 
 def authorize(sender: Sender) -> Authorization:
-    """Authorise one update's sender; binds the Telegram id on a member's first message and
-    records every refused attempt."""
+    """Authorise one update's sender; binds the Telegram id on a member's first message by
+    username (and has the access subscribers told), and records every refused attempt."""
     match = human_for_telegram(user_id=sender.user_id, username=sender.username)
     if match.ok:
         if match.by_username:
-            human_bind_telegram(human=match.human, user_id=sender.user_id)
-        return Authorization(human=match.human)
-    problem = match.problem or TelegramMatchProblem.UNKNOWN
+            with transaction.atomic():
+                if human_bind_telegram(human=match.human, user_id=sender.user_id):
+                    services.access_binding_announce(
+                        human=match.human,
+                        user_id=sender.user_id,
+                        username=sender.username,
+                        name=sender.full_name,
+                    )
+        return Authorization(human=match.human, method=match.method.value)
+    return refuse(sender, (match.problem or TelegramMatchProblem.UNKNOWN).value)
+
+
+def refuse(sender: Sender, reason: str) -> Authorization:
+    """Record a refused update; `answer` says whether to tell the sender (or the group)."""
     with transaction.atomic():
         attempt = services.access_attempt_record(
             telegram_user_id=sender.user_id,
@@ -52,6 +66,6 @@ def authorize(sender: Sender) -> Authorization:
             full_name=sender.full_name,
             chat_id=sender.chat_id,
             text=sender.text,
-            reason=problem.value,
+            reason=reason,
         )
-    return Authorization(human=None, problem=problem.value, answer=attempt.answered)
+    return Authorization(human=None, problem=reason, answer=attempt.answered)

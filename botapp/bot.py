@@ -1,4 +1,5 @@
-"""Assembles the bot: the PTB Application, its handlers (from the sync registry), the menu."""
+"""Assembles the bot: the PTB Application, its handlers (from the sync registry), the menu,
+the outgoing rate limiter (the bot's share of Telegram's limits)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from telegram.ext import (
     filters,
 )
 
-from botapp import handlers, texts
+from botapp import dbcalls, handlers, texts
+from botapp.flood import FloodGuard
+from botapp.guard import FLOOD_GUARD, guard
+from botapp.ratelimit import BOT_SHARE, TelegramRateLimiter
 from integrations.sync import registry
 
 logger = logging.getLogger(__name__)
@@ -34,15 +38,18 @@ def build_application(*, token: str, base_url: str | None = None) -> Application
         .base_url(base_url or settings.TELEGRAM_API_BASE_URL)
         .concurrent_updates(CONCURRENT_UPDATES)
         .connection_pool_size(CONCURRENT_UPDATES + 4)
+        .rate_limiter(TelegramRateLimiter(BOT_SHARE))
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
     )
     application = builder.build()
+    application.bot_data[FLOOD_GUARD] = FloodGuard()
     add_handlers(application)
     return application
 
 
 def add_handlers(application: Application) -> None:
-    application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
+    application.add_handler(TypeHandler(Update, guard), group=-1)
     commands = [
         CommandHandler("start", handlers.start),
         CommandHandler("help", handlers.help_command),
@@ -82,3 +89,8 @@ async def post_init(application: Application) -> None:
     for language in MENU_LANGUAGES:
         await bot.set_my_commands(menu(language), language_code=language)
     logger.info("Bot @%s is ready", bot.username)
+
+
+async def post_shutdown(application: Application) -> None:
+    """The database threads finish their calls and go (their connections are closed)."""
+    dbcalls.shutdown()

@@ -1,37 +1,30 @@
 """The bot's update callbacks: parse the update, call one service, answer with a text.
 
 Every callback runs under `bot_handler`, which activates the bot's language for the update.
-Database work goes through `db()` (a worker thread, `close_old_connections()` around it):
-nothing blocks the event loop. Authorisation (`guard`) runs first, in handler group -1,
-and stops the update for anyone who is not an active member.
+Database work goes through `db()` (botapp/dbcalls.py: a bounded pool of threads, connections
+closed around each call): nothing blocks the event loop, and one slow call does not hold up
+the others. The gate (`botapp.guard.guard`) runs first, in handler group -1, and stops the
+update unless it is a member's fresh command in a chat the bot serves.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import translation
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Message,
-    Update,
-)
-from telegram.constants import ChatType, ParseMode
-from telegram.error import RetryAfter, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
 
-from botapp import authorization, selectors, services, texts
-from botapp.notifier import retry_seconds
+from botapp import selectors, services, texts
+from botapp.dbcalls import db
+from botapp.replies import reply
 from integrations.services import SyncAlreadyActive
 from integrations.sync import registry
 
@@ -42,20 +35,6 @@ Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 # callback_data prefixes (Telegram allows 64 bytes).
 SYNC_PREFIX = "sync:"
 SUBSCRIBE_PREFIX = "sub:"
-MAX_REPLY_WAIT = 10.0
-
-
-def _call_db(fn, /, *args, **kwargs):
-    close_old_connections()
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        close_old_connections()
-
-
-async def db(fn, /, *args, **kwargs):
-    """Run ORM work (a service, a selector, a render that reads relations) off the loop."""
-    return await sync_to_async(_call_db)(fn, *args, **kwargs)
 
 
 def bot_handler(callback: Callback) -> Callback:
@@ -72,111 +51,8 @@ def bot_handler(callback: Callback) -> Callback:
     return wrapper
 
 
-# --- answering -------------------------------------------------------------------------
-
-
-async def reply(
-    update: Update, text: str, *, markup: InlineKeyboardMarkup | None = None
-) -> Message | None:
-    """Answer in the chat of the update (quoting the command in groups).
-
-    Flood control (429) is sat through once when it is short; other errors go to the error
-    handler.
-    """
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    kwargs = {
-        "text": text,
-        "parse_mode": ParseMode.HTML,
-        "reply_markup": markup,
-        "link_preview_options": LinkPreviewOptions(is_disabled=True),
-    }
-    for attempt in (1, 2):
-        try:
-            if update.message is not None:
-                return await update.message.reply_text(**kwargs)
-            return await chat.send_message(**kwargs)
-        except RetryAfter as exc:
-            seconds = retry_seconds(exc)
-            if attempt == 2 or seconds > MAX_REPLY_WAIT:
-                raise
-            await asyncio.sleep(seconds)
-    return None
-
-
 def human_of(context: ContextTypes.DEFAULT_TYPE):
-    return context.human  # set by guard()
-
-
-# --- authorisation ---------------------------------------------------------------------
-
-
-def _addressed_to_bot(message: Message, bot_username: str) -> bool:
-    """In groups only commands for this bot (or mentions of it) are ours to answer."""
-    text = message.text or ""
-    mention = "@" + bot_username.lower()
-    if text.startswith("/"):
-        command = text.split(maxsplit=1)[0].lower()
-        return "@" not in command or command.endswith(mention)
-    return mention in text.lower()
-
-
-async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Group -1: let members through (context.human), answer outsiders once, drop the rest.
-
-    Fails closed: whatever goes wrong while deciding or refusing (the database busy,
-    Telegram refusing the answer), the update stops here. PTB would otherwise run the
-    error handler and then go on to the command handlers.
-    """
-    try:
-        await _guard(update, context)
-    except ApplicationHandlerStop:
-        raise
-    except Exception:
-        logger.exception("Authorisation of update %s failed; dropped", update.update_id)
-        context.human = None
-        raise ApplicationHandlerStop from None
-
-
-async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user = update.effective_user
-    chat = update.effective_chat
-    message = update.message
-    query = update.callback_query
-    if user is None or user.is_bot or (message is None and query is None):
-        raise ApplicationHandlerStop
-    in_group = chat is not None and chat.type != ChatType.PRIVATE
-    if message is not None and in_group and not _addressed_to_bot(message, context.bot.username):
-        raise ApplicationHandlerStop
-    text = (message.text or message.caption or "") if message is not None else (query.data or "")
-    sender = authorization.Sender(
-        user_id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        chat_id=chat.id if chat else None,
-        text=text,
-    )
-    result = await db(authorization.authorize, sender)
-    if result.ok:
-        context.human = result.human
-        return
-    with translation.override(settings.LANGUAGE_CODE):
-        if result.problem == "ambiguous":
-            answer = texts.access_ambiguous(user_id=user.id, username=user.username)
-        else:
-            answer = texts.access_refused(user_id=user.id, username=user.username)
-        if query is not None:
-            await query.answer(
-                texts.plain(answer, limit=190) if result.answer else None,
-                show_alert=result.answer,
-            )
-        elif result.answer:
-            await reply(update, answer)
-    logger.info(
-        "Refused %s (id %s, @%s): %s", user.full_name, user.id, user.username, result.problem
-    )
-    raise ApplicationHandlerStop
+    return context.human  # set by the guard
 
 
 # --- help ------------------------------------------------------------------------------
@@ -199,14 +75,15 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, texts.no_arguments("whoami"))
         return
     user = update.effective_user
-    subscription = await db(selectors.subscription_for_chat, chat_id=update.effective_chat.id)
+    subscriptions = await db(selectors.subscriptions_for_chat, chat_id=update.effective_chat.id)
     await reply(
         update,
         texts.whoami(
             full_name=human_of(context).full_name,
             user_id=user.id,
             username=user.username,
-            subscription=subscription,
+            method=getattr(context, "recognised_by", None) or "bound_id",
+            subscriptions=subscriptions,
         ),
     )
 
@@ -351,12 +228,24 @@ def _subscribe_keyboard() -> InlineKeyboardMarkup:
                     texts.subscribe_button_failures(),
                     callback_data=f"{SUBSCRIBE_PREFIX}failures",
                 ),
-            ]
+            ],
+            [
+                InlineKeyboardButton(
+                    texts.subscribe_button_access(), callback_data=f"{SUBSCRIBE_PREFIX}access"
+                )
+            ],
         ]
     )
 
 
-SCOPES = {"all": "all", "failures": "failures", "failed": "failures", "errors": "failures"}
+SCOPES = {
+    "all": "all",
+    "failures": "failures",
+    "failed": "failures",
+    "errors": "failures",
+    "access": "access",
+    "bindings": "access",
+}
 
 
 async def _subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, scope: str) -> None:

@@ -3,13 +3,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Subscription(models.Model):
-    """A chat that wants to hear about sync runs it did not start itself."""
+    """A chat that wants to hear about sync runs it did not start itself (`all` or
+    `failures`: one of them per chat), and/or about new Telegram bindings (`access`)."""
 
     class Scope(models.TextChoices):
         ALL = "all", _("all results")
         FAILURES = "failures", _("failures only")
+        ACCESS = "access", _("new Telegram bindings")
 
-    chat_id = models.BigIntegerField(_("Telegram chat"), unique=True)
+    RUN_SCOPES = (Scope.ALL, Scope.FAILURES)
+
+    chat_id = models.BigIntegerField(_("Telegram chat"))
     human = models.ForeignKey(
         "people.Human",
         on_delete=models.SET_NULL,
@@ -31,6 +35,18 @@ class Subscription(models.Model):
         verbose_name_plural = _("subscriptions")
         ordering = ["-updated_at"]
         indexes = [models.Index(fields=["is_active"], name="botapp_sub_active_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat_id"],
+                condition=models.Q(scope__in=["all", "failures"]),
+                name="botapp_sub_one_run_scope_per_chat",
+            ),
+            models.UniqueConstraint(
+                fields=["chat_id"],
+                condition=models.Q(scope="access"),
+                name="botapp_sub_one_access_per_chat",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.chat_id} ({self.get_scope_display()})"
@@ -48,11 +64,12 @@ class AccessAttempt(models.Model):
         UNKNOWN = "unknown", _("not a member")
         INACTIVE = "inactive", _("member who left")
         AMBIGUOUS = "ambiguous", _("handle shared by several members")
+        GROUP = "group", _("group chat not allowed")
 
     telegram_user_id = models.BigIntegerField(_("Telegram user id"), db_index=True)
     username = models.CharField(_("Telegram username"), max_length=64, blank=True, default="")
     full_name = models.CharField(_("name in Telegram"), max_length=300, blank=True, default="")
-    chat_id = models.BigIntegerField(_("Telegram chat"), null=True, blank=True)
+    chat_id = models.BigIntegerField(_("Telegram chat"), null=True, blank=True, db_index=True)
     text = models.CharField(_("what they wrote"), max_length=500, blank=True, default="")
     reason = models.CharField(
         _("reason"), max_length=16, choices=Reason.choices, default=Reason.UNKNOWN
@@ -60,7 +77,7 @@ class AccessAttempt(models.Model):
     answered = models.BooleanField(
         _("answered"),
         default=False,
-        help_text=_("Repeated attempts within a few minutes are recorded but not answered."),
+        help_text=_("Repeated attempts within ten minutes are recorded but not answered."),
     )
     created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 

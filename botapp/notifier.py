@@ -4,7 +4,13 @@
   subscription is switched off.
 - 429 (flood control): wait `retry_after` once (when the caller allows waiting and it is
   short), then give up.
+- 400 with `migrate_to_chat_id` (a group became a supergroup): the chat's subscriptions
+  move to the new id, and a message is sent there once if that group is allowed.
 - Network errors, timeouts, other API errors: logged, given up.
+
+Every request goes through `TelegramRateLimiter` (the worker's share of Telegram's limits),
+so a burst of subscriber messages is paced instead of refused. Progress edits go through
+`ProgressEdits` (botapp/edits.py): the sync thread never waits for Telegram.
 
 The Bot lives on one background event loop per process (django-q2 workers are separate
 processes), so sync code calls it without touching an event loop of its own.
@@ -21,10 +27,15 @@ import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
-from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from django.db import connections
+from telegram import LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
+
+from botapp.edits import ProgressEdits
+from botapp.ratelimit import WORKER_SHARE, TelegramRateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +61,8 @@ class Notifier:
             target=self._loop.run_forever, name="telegram-notifier", daemon=True
         )
         self._thread.start()
-        self._bot: Bot | None = None
+        self._bot: ExtBot | None = None
+        self.progress = ProgressEdits(deliver=self._progress_edit)
 
     def close(self) -> None:
         async def shutdown() -> None:
@@ -63,7 +75,7 @@ class Notifier:
             logger.debug("Notifier shutdown failed", exc_info=True)
         self._loop.call_soon_threadsafe(self._loop.stop)
 
-    def _get_bot(self) -> Bot:
+    def _get_bot(self) -> ExtBot:
         # Built on the notifier's loop: httpx binds its connection pool to it.
         if self._bot is None:
             request = HTTPXRequest(
@@ -73,7 +85,12 @@ class Notifier:
                 write_timeout=10.0,
                 pool_timeout=5.0,
             )
-            self._bot = Bot(self._token, base_url=self._base_url, request=request)
+            self._bot = ExtBot(
+                self._token,
+                base_url=self._base_url,
+                request=request,
+                rate_limiter=TelegramRateLimiter(WORKER_SHARE),
+            )
         return self._bot
 
     def _call(self, method: str, **kwargs):
@@ -88,7 +105,8 @@ class Notifier:
             raise
 
     def _deliver(self, method: str, chat_id: int, *, wait: bool, **kwargs) -> Delivery:
-        for attempt in (1, 2):
+        waited = followed = False
+        while True:
             try:
                 return Delivery(ok=True, message=self._call(method, chat_id=chat_id, **kwargs))
             except Forbidden as exc:
@@ -97,9 +115,10 @@ class Notifier:
                 return Delivery(ok=False, blocked=True)
             except RetryAfter as exc:
                 delay = retry_seconds(exc)
-                if wait and attempt == 1 and delay <= MAX_RETRY_AFTER:
+                if wait and not waited and delay <= MAX_RETRY_AFTER:
                     logger.warning("Telegram flood control: waiting %.0f s once", delay)
                     time.sleep(delay)
+                    waited = True
                     continue
                 logger.warning("Telegram flood control on %s to chat %s: gave up", method, chat_id)
                 return Delivery(ok=False, retry_after=delay)
@@ -109,17 +128,32 @@ class Notifier:
                 logger.warning("Telegram refused %s to chat %s: %s", method, chat_id, exc)
                 return Delivery(ok=False)
             except ChatMigrated as exc:
-                logger.warning(
-                    "Telegram chat %s became %s: re-subscribe there", chat_id, exc.new_chat_id
-                )
-                return Delivery(ok=False)
+                new_chat_id = exc.new_chat_id
+                logger.warning("Telegram chat %s became %s", chat_id, new_chat_id)
+                _chat_migrated(chat_id, new_chat_id)
+                # A new message can follow the group; an edit cannot (other message ids).
+                if method != "send_message" or followed:
+                    return Delivery(ok=False)
+                if new_chat_id not in settings.TELEGRAM_GROUP_CHATS:
+                    logger.warning(
+                        "Group %s is not in TELEGRAM_GROUP_CHATS: nothing sent there", new_chat_id
+                    )
+                    return Delivery(ok=False)
+                chat_id, followed = new_chat_id, True
+                kwargs.pop("reply_parameters", None)  # its message is in the old chat
             except TelegramError as exc:  # network errors and timeouts included
                 logger.warning("Telegram %s to chat %s failed: %s", method, chat_id, exc)
                 return Delivery(ok=False)
             except Exception:
                 logger.exception("Telegram %s to chat %s crashed", method, chat_id)
                 return Delivery(ok=False)
-        return Delivery(ok=False)
+
+    def _progress_edit(self, chat_id: int, message_id: int, text: str) -> Delivery:
+        """A progress edit, in the ProgressEdits thread: never waits out flood control."""
+        try:
+            return self.edit(chat_id, message_id, text, wait=False)
+        finally:
+            connections.close_all()  # this thread's own, if a 403 touched the database
 
     def send(
         self, chat_id: int, text: str, *, reply_to: int | None = None, wait: bool = True
@@ -163,6 +197,16 @@ def _chat_blocked(chat_id: int, reason: str) -> None:
             logger.info("Subscription of chat %s switched off", chat_id)
     except Exception:
         logger.exception("Could not switch off the subscription of chat %s", chat_id)
+
+
+def _chat_migrated(old_chat_id: int, new_chat_id: int) -> None:
+    from botapp.services import subscription_migrate
+
+    try:
+        if subscription_migrate(old_chat_id=old_chat_id, new_chat_id=new_chat_id):
+            logger.info("Subscriptions of chat %s moved to %s", old_chat_id, new_chat_id)
+    except Exception:
+        logger.exception("Could not move the subscriptions of chat %s", old_chat_id)
 
 
 _notifier: Notifier | None = None

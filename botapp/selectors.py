@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import F, Q
 
 from botapp.models import Subscription
@@ -50,8 +51,24 @@ def sync_runs_sharing_message(*, run: SyncRun) -> list[SyncRun]:
     )
 
 
-def subscription_for_chat(*, chat_id: int) -> Subscription | None:
-    return Subscription.objects.filter(chat_id=chat_id).first()
+def subscriptions_for_chat(*, chat_id: int) -> list[Subscription]:
+    return list(Subscription.objects.filter(chat_id=chat_id, is_active=True).order_by("scope"))
+
+
+def _deliverable(subs):
+    """Subscriptions whose chat may still hear from us.
+
+    A private chat hears only while its member is an active member recognised in that chat
+    (someone who left, or whose handle moved to someone else, hears nothing more). A group
+    hears only while it is allowed (TELEGRAM_GROUP_CHATS) and its member is active.
+    """
+    member_here = Q(human__telegram_user_id=F("chat_id")) | Q(
+        human__notion_telegram_user_id=F("chat_id")
+    )
+    allowed_group = Q(chat_id__lt=0, chat_id__in=settings.TELEGRAM_GROUP_CHATS)
+    return subs.filter(is_active=True, human__is_active=True).filter(
+        allowed_group | (Q(chat_id__gt=0) & member_here)
+    )
 
 
 def subscriptions_for_run(*, run: SyncRun) -> list[Subscription]:
@@ -67,11 +84,7 @@ def subscriptions_for_run(*, run: SyncRun) -> list[Subscription]:
         return []
     if run.trigger == SyncRun.Trigger.WEBHOOK and run.status != SyncRun.Status.FAILED:
         return []
-    # A private chat hears only while its member is still an active member: someone who
-    # left the organisation (or whose handle moved to someone else) hears nothing more.
-    subs = Subscription.objects.filter(is_active=True).filter(
-        Q(chat_id__lt=0) | Q(human__is_active=True, human__telegram_user_id=F("chat_id"))
-    )
+    subs = _deliverable(Subscription.objects.filter(scope__in=Subscription.RUN_SCOPES))
     if run.status != SyncRun.Status.FAILED:
         subs = subs.filter(scope=Subscription.Scope.ALL)
     if run.chat_id is not None:
@@ -81,15 +94,20 @@ def subscriptions_for_run(*, run: SyncRun) -> list[Subscription]:
     return list(subs.order_by("id"))
 
 
+def subscriptions_for_access(*, except_human_id: int | None = None) -> list[Subscription]:
+    """Chats to tell about a new Telegram binding (not the newly bound member's own)."""
+    subs = _deliverable(Subscription.objects.filter(scope=Subscription.Scope.ACCESS))
+    if except_human_id is not None:
+        subs = subs.exclude(Q(chat_id__gt=0) & Q(human_id=except_human_id))
+    return list(subs.order_by("id"))
+
+
 def subscriptions_exist() -> bool:
     return Subscription.objects.filter(is_active=True).exists()
 
 
 def subscriptions_for_problems() -> list[Subscription]:
     """Chats to tell about a problem that is nobody's run (a Notion schema change): every
-    active subscription whose member is still an active member (groups included)."""
-    return list(
-        Subscription.objects.filter(is_active=True)
-        .filter(Q(chat_id__lt=0) | Q(human__is_active=True, human__telegram_user_id=F("chat_id")))
-        .order_by("id")
-    )
+    chat subscribed to run results that may still hear from us."""
+    subs = _deliverable(Subscription.objects.filter(scope__in=Subscription.RUN_SCOPES))
+    return list(subs.order_by("id"))

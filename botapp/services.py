@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from botapp.models import AccessAttempt, Subscription
@@ -29,12 +30,18 @@ def access_attempt_record(
     """Store a refused update; `answered` says whether the sender should get the refusal.
 
     Only the first attempt in `REFUSAL_COOLDOWN` is answered, so a flood of messages (or
-    several outsiders' spam in a group) does not make the bot spam back.
+    several outsiders' spam in a group) does not make the bot spam back. The cooldown runs
+    per sender, and per chat for a group that is not allowed (its hint is for everyone).
     """
     since = timezone.now() - REFUSAL_COOLDOWN
-    answered_recently = AccessAttempt.objects.filter(
-        telegram_user_id=telegram_user_id, answered=True, created_at__gte=since
-    ).exists()
+    recent = AccessAttempt.objects.filter(answered=True, created_at__gte=since)
+    if reason == AccessAttempt.Reason.GROUP:
+        recent = recent.filter(chat_id=chat_id, reason=AccessAttempt.Reason.GROUP)
+    else:
+        recent = recent.filter(telegram_user_id=telegram_user_id).exclude(
+            reason=AccessAttempt.Reason.GROUP
+        )
+    answered_recently = recent.exists()
 
     def clean(value: str | None, limit: int) -> str:
         return (value or "").replace("\x00", "")[:limit]  # PostgreSQL text refuses NUL
@@ -47,6 +54,33 @@ def access_attempt_record(
         text=clean(text, ACCESS_TEXT_LIMIT),
         reason=reason,
         answered=not answered_recently,
+    )
+
+
+def access_attempts_prune(*, older_than: timedelta) -> int:
+    """Forget refused attempts older than `older_than`; returns how many."""
+    deleted, _by_model = AccessAttempt.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted
+
+
+def access_binding_announce(*, human: Human, user_id: int, username: str | None, name: str):
+    """Queue the message to the access subscribers: this account now acts as this Human."""
+    if not Subscription.objects.filter(scope=Subscription.Scope.ACCESS, is_active=True).exists():
+        return
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task(
+            "botapp.tasks.announce_binding",
+            human.pk,
+            user_id,
+            username or "",
+            name,
+            task_name=f"binding of {user_id}",
+            group="notify",
+        )
     )
 
 
@@ -75,15 +109,20 @@ def telegram_sync_dispatch(*, runs: list[SyncRun], message_id: int | None) -> No
 
 
 def subscription_set(*, chat_id: int, human: Human | None, scope: str) -> Subscription:
+    """Subscribe a chat: to run results (`all` or `failures`, one of them) or to `access`."""
+    defaults = {"human": human, "scope": scope, "is_active": True, "disabled_reason": ""}
+    if scope == Subscription.Scope.ACCESS:
+        lookup = {"scope": Subscription.Scope.ACCESS}
+    else:
+        lookup = {"scope__in": Subscription.RUN_SCOPES}
     subscription, _created = Subscription.objects.update_or_create(
-        chat_id=chat_id,
-        defaults={"human": human, "scope": scope, "is_active": True, "disabled_reason": ""},
+        chat_id=chat_id, **lookup, defaults=defaults
     )
     return subscription
 
 
 def subscription_cancel(*, chat_id: int) -> bool:
-    """The chat asked to stop; returns whether it was subscribed."""
+    """The chat asked to stop (everything); returns whether it was subscribed."""
     return bool(
         Subscription.objects.filter(chat_id=chat_id, is_active=True).update(
             is_active=False, disabled_reason="unsubscribed", updated_at=timezone.now()
@@ -92,12 +131,49 @@ def subscription_cancel(*, chat_id: int) -> bool:
 
 
 def subscription_disable(*, chat_id: int, reason: str) -> bool:
-    """Switch a chat's subscription off because Telegram will not deliver to it."""
+    """Switch a chat's subscriptions off because Telegram will not deliver to it."""
     return bool(
         Subscription.objects.filter(chat_id=chat_id, is_active=True).update(
             is_active=False, disabled_reason=reason[:200], updated_at=timezone.now()
         )
     )
+
+
+def subscriptions_end_for_departed() -> int:
+    """Switch off the subscriptions of members who are no longer active (they left the
+    organisation, or their Human is gone): their groups stop hearing about runs.
+
+    (A private chat whose binding was cleared by a handle change in Notion is not switched
+    off: it is only skipped until its member writes again, see `subscriptions_for_run`.)
+    """
+    return (
+        Subscription.objects.filter(is_active=True)
+        .filter(Q(human__isnull=True) | Q(human__is_active=False))
+        .update(
+            is_active=False,
+            disabled_reason="the member who subscribed left",
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def subscription_migrate(*, old_chat_id: int, new_chat_id: int) -> int:
+    """A basic group became a supergroup (new id): its subscriptions follow it."""
+    moved = 0
+    with transaction.atomic():
+        for subscription in Subscription.objects.select_for_update().filter(chat_id=old_chat_id):
+            taken = Subscription.objects.filter(chat_id=new_chat_id)
+            if subscription.scope == Subscription.Scope.ACCESS:
+                taken = taken.filter(scope=Subscription.Scope.ACCESS)
+            else:
+                taken = taken.filter(scope__in=Subscription.RUN_SCOPES)
+            if taken.exists():
+                subscription.delete()  # the new chat subscribed itself meanwhile
+                continue
+            subscription.chat_id = new_chat_id
+            subscription.save(update_fields=["chat_id", "updated_at"])
+            moved += 1
+    return moved
 
 
 def sync_run_claim_end_notification(*, run: SyncRun) -> bool:

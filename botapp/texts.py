@@ -126,8 +126,9 @@ def help_text(kinds: Iterable[registry.SyncKind], *, first_name: str = "") -> st
         "/status — " + _("what is running now and how the last syncs ended"),
         "/history — " + _("the last syncs: who started them, how long they took, what changed"),
         "/subscribe — " + _("get a message about syncs started by others or by the schedule"),
+        "/subscribe access — " + _("get a message when an account is bound by username"),
         "/unsubscribe — " + _("stop those messages"),
-        "/whoami — " + _("who I think you are"),
+        "/whoami — " + _("who I think you are and how I recognised you"),
         "",
         _(
             "When a sync is started I answer with its number (like #12), update that message "
@@ -171,16 +172,102 @@ def access_ambiguous(*, user_id: int, username: str | None) -> str:
     )
 
 
-def whoami(*, full_name: str, user_id: int, username: str | None, subscription) -> str:
+def recognised_by(method: str, username: str | None) -> str:
+    if method == "notion_id":
+        return _("I recognised you by the Telegram id written in Notion.")
+    if method == "bound_id":
+        return _(
+            "I recognised you by your Telegram id, bound when you first wrote to me (then by "
+            "your username)."
+        )
+    return _(
+        "I recognised you by your username @%(username)s; from now on I know you by your "
+        "Telegram id."
+    ) % {"username": esc(username or "")}
+
+
+def whoami(
+    *, full_name: str, user_id: int, username: str | None, method: str, subscriptions
+) -> str:
     lines = [
         _("You are <b>%(name)s</b> in Notion.") % {"name": esc(full_name)},
+        recognised_by(method, username),
         _identity(user_id, username),
     ]
-    if subscription is not None and subscription.is_active:
-        lines.append(subscribed_state(subscription.scope))
+    scopes = {s.scope for s in subscriptions if s.is_active}
+    runs = scopes & {"all", "failures"}
+    if runs:
+        lines.append(subscribed_state(runs.pop()))
     else:
         lines.append(_("This chat is not subscribed to sync results (/subscribe)."))
+    if "access" in scopes:
+        lines.append(subscribed_state("access"))
     return "\n".join(lines)
+
+
+def group_not_allowed(*, chat_id: int) -> str:
+    return "\n".join(
+        [
+            _(
+                "I only work in private chats and in groups an admin has allowed. Write to me "
+                "privately; an admin can allow this group."
+            ),
+            _("This group's id (for TELEGRAM_GROUP_CHATS): <code>%(id)s</code>") % {"id": chat_id},
+        ]
+    )
+
+
+def group_migrated(*, old_chat_id: int, new_chat_id: int) -> str:
+    return _(
+        "This group became a supergroup and got a new id: <code>%(new)s</code>. Subscriptions "
+        "moved with it. An admin must put the new id in TELEGRAM_GROUP_CHATS instead of "
+        "%(old)s, or I will stop answering here."
+    ) % {"new": new_chat_id, "old": old_chat_id}
+
+
+def stale_command(*, command: str, sent_at: datetime) -> str:
+    return _(
+        "You sent %(command)s at %(when)s, while I was unavailable. I did not run it: too much "
+        "time has passed. If you still need it, send it again."
+    ) % {"command": esc(clip(command, 40)), "when": when(sent_at)}
+
+
+def stale_menu(*, sent_at: datetime) -> str:
+    return _(
+        "These buttons are from %(when)s and out of date: I did not run anything. Send the "
+        "command again (/sync, /subscribe) for fresh ones."
+    ) % {"when": when(sent_at)}
+
+
+def too_many_commands(*, seconds: int) -> str:
+    return _(
+        "Too many commands at once: I am skipping yours for a while. Try again in about "
+        "%(seconds)d seconds."
+    ) % {"seconds": seconds}
+
+
+def access_bound(*, human, user_id: int, username: str | None, name: str) -> str:
+    handle = f"@{esc(username)}" if username else _("no username")
+    return "\n".join(
+        [
+            "🔐 "
+            + _(
+                "A Telegram account was recognised by its username for the first time and is "
+                "now bound to a person in Notion:"
+            ),
+            _("%(account)s (id <code>%(id)s</code>, “%(name)s” in Telegram) → %(human)s")
+            % {
+                "account": handle,
+                "id": user_id,
+                "name": esc(clip(name, 80)),
+                "human": f'<a href="{esc(human.notion_url)}">{esc(human.full_name)}</a>',
+            },
+            _(
+                "If that is not them, forget the binding in the admin site (Humans) and fix the "
+                "username in Notion."
+            ),
+        ]
+    )
 
 
 # --- hints ---------------------------------------------------------------------------
@@ -482,7 +569,8 @@ def history(runs: list[SyncRun]) -> str:
 def subscribe_choose() -> str:
     return _(
         "Which syncs should I tell this chat about? Only those started by others or by the "
-        "schedule: you always hear about your own."
+        "schedule: you always hear about your own. Or the new bindings: when a Telegram "
+        "account is first recognised by its username."
     )
 
 
@@ -494,7 +582,13 @@ def subscribe_button_failures() -> str:
     return _("Failures only")
 
 
+def subscribe_button_access() -> str:
+    return _("New bindings")
+
+
 def subscribed_state(scope: str) -> str:
+    if scope == "access":
+        return _("This chat is told when a Telegram account is bound to a person by username.")
     if scope == "failures":
         return _("This chat is subscribed to failed syncs.")
     return _("This chat is subscribed to the results of all syncs.")
@@ -513,7 +607,10 @@ def not_subscribed() -> str:
 
 
 def subscription_bad_argument() -> str:
-    return _("Send /subscribe and pick with the buttons, or /subscribe all, /subscribe failures.")
+    return _(
+        "Send /subscribe and pick with the buttons, or /subscribe all, /subscribe failures, "
+        "/subscribe access."
+    )
 
 
 def schema_problems(*, kind: str, problems: list[str]) -> str:

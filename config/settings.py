@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from config.security import DEVELOPMENT_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -31,10 +33,41 @@ def _mapping(value: str) -> dict[str, str]:
     return result
 
 
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-change-me-in-production")
+def _int_list(name: str) -> list[int]:
+    """`-1001234,-1005678` -> [-1001234, -1005678]; a bad item is one clear error."""
+    result = []
+    for item in env.list(name, default=[]):
+        try:
+            result.append(int(item.strip()))
+        except ValueError:
+            raise environ.ImproperlyConfigured(
+                f"{name}: {item!r} is not a chat id (comma-separated integers, e.g. -1001234567890)"
+            ) from None
+    return result
+
+
+# The services refuse this default unless DEBUG is on (config/security.py).
+SECRET_KEY = env("SECRET_KEY", default="") or DEVELOPMENT_SECRET_KEY
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+# --- HTTPS and cookies (production: behind a TLS-terminating proxy; see .env.example) ---
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# `HTTP_X_FORWARDED_PROTO,https`: trust the proxy's header saying the request came over HTTPS.
+_proxy_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_header and len(_proxy_header) != 2:
+    raise environ.ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER must be a header and a value, e.g. HTTP_X_FORWARDED_PROTO,https"
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# The container health check calls http://127.0.0.1:8000/healthz: never redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 INSTALLED_APPS = [
     # Admin modules are discovered by config/urls.py when the web app loads, not at every
@@ -47,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # Before django_q: its `qcluster` command extends django-q2's (ends sync runs on stop).
     "integrations",
+    "axes",
     "django_q",
     "people",
     "directions",
@@ -64,7 +98,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Admin login: brute-force protection (django-axes) ----------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures of one username from one address lock that pair out for AXES_COOLOFF_HOURS. (A
+# lock by username alone would let anyone lock the admins out; by address alone, everyone
+# behind one proxy.) Successful logins reset the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Behind a reverse proxy the client's address is in X-Forwarded-For; AXES_IPWARE_PROXY_COUNT
+# says how many proxies append to it (0: use REMOTE_ADDR, the default without a proxy).
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
 
 ROOT_URLCONF = "config.urls"
 
@@ -137,19 +192,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
-    "loggers": {
-        "integrations": {"level": env("LOG_LEVEL", default="INFO"), "propagate": True},
-        "botapp": {"level": env("LOG_LEVEL", default="INFO"), "propagate": True},
-        "httpx": {"level": "WARNING"},
-    },
-}
-
 # --- Telegram -------------------------------------------------------------------------
 TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_API_BASE_URL = env("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
@@ -158,6 +200,18 @@ TELEGRAM_WEBHOOK_SECRET = env("TELEGRAM_WEBHOOK_SECRET", default="")
 TELEGRAM_WEBHOOK_LISTEN = env("TELEGRAM_WEBHOOK_LISTEN", default="127.0.0.1:8443")
 # How often the worker edits the "sync started" message with progress.
 TELEGRAM_PROGRESS_INTERVAL = env.float("TELEGRAM_PROGRESS_INTERVAL", default=3.0)
+# Group chats where the bot serves members (ids, comma-separated); empty = private chats only.
+TELEGRAM_GROUP_CHATS = _int_list("TELEGRAM_GROUP_CHATS")
+# A command that reaches the bot later than this after it was sent (queued while the bot
+# was down) is not executed; the member is told to send it again.
+TELEGRAM_STALE_COMMAND_SECONDS = env.int("TELEGRAM_STALE_COMMAND_SECONDS", default=300)
+# Per-user flood limit: a burst of this many updates, then one every
+# 60 / TELEGRAM_USER_RATE_PER_MINUTE seconds (a token bucket per Telegram user).
+TELEGRAM_USER_BURST = env.int("TELEGRAM_USER_BURST", default=10)
+TELEGRAM_USER_RATE_PER_MINUTE = env.float("TELEGRAM_USER_RATE_PER_MINUTE", default=20.0)
+# Refused access attempts are kept this long, then pruned by a schedule.
+ACCESS_ATTEMPTS_KEEP_DAYS = env.int("ACCESS_ATTEMPTS_KEEP_DAYS", default=90)
+ACCESS_ATTEMPTS_PRUNE_SCHEDULE = env("ACCESS_ATTEMPTS_PRUNE_SCHEDULE", default="40 4 * * *")
 
 # --- Notion ---------------------------------------------------------------------------
 NOTION_TOKEN = env("NOTION_TOKEN", default="")
@@ -201,6 +255,41 @@ NOTION_WEBHOOK_COALESCE_MAX_SECONDS = env.float("NOTION_WEBHOOK_COALESCE_MAX_SEC
 NOTION_WEBHOOK_RETRIEVE_MAX = env.int("NOTION_WEBHOOK_RETRIEVE_MAX", default=10)
 # Failed refreshes of an event before it is left to the regular syncs.
 NOTION_WEBHOOK_MAX_ATTEMPTS = env.int("NOTION_WEBHOOK_MAX_ATTEMPTS", default=3)
+# --- Logging ----------------------------------------------------------------------------
+# Every line goes through one handler that redacts the secrets (config/log_filters.py).
+# httpx and httpcore log request URLs, which contain the bot token: they stay at WARNING
+# whatever LOG_LEVEL says.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        "redact_secrets": {
+            "()": "config.log_filters.RedactSecrets",
+            "secrets": [
+                TELEGRAM_BOT_TOKEN,
+                TELEGRAM_WEBHOOK_SECRET,
+                NOTION_TOKEN,
+                NOTION_WEBHOOK_VERIFICATION_TOKEN,
+            ],
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    "loggers": {
+        "integrations": {"level": env("LOG_LEVEL", default="INFO"), "propagate": True},
+        "botapp": {"level": env("LOG_LEVEL", default="INFO"), "propagate": True},
+        "config": {"level": env("LOG_LEVEL", default="INFO"), "propagate": True},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}
 
 # --- Sync -----------------------------------------------------------------------------
 # Incremental syncs look back this far before the last successful start: Notion rounds

@@ -126,7 +126,18 @@ class HumanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "fields": ("full_name", "open_in_notion", "status", "is_active"),
             },
         ),
-        (_("Contacts"), {"fields": ("telegram", "telegram_user_id", "email", "phone")}),
+        (
+            _("Contacts"),
+            {
+                "fields": (
+                    "telegram",
+                    "notion_telegram_user_id",
+                    "telegram_user_id",
+                    "email",
+                    "phone",
+                )
+            },
+        ),
         (
             _("Sync"),
             {"fields": ("notion_page_id", "notion_last_edited_time", "synced_at")},

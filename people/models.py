@@ -7,7 +7,9 @@ class Human(models.Model):
     """A member of the organisation, copied from the Notion Humans database.
 
     Notion is the source of truth for every field but `telegram_user_id`, which the bot
-    binds on the member's first successful authorisation.
+    binds on the member's first successful authorisation by username.
+    `notion_telegram_user_id` (optional, from Notion) outranks both the username and the
+    binding.
     """
 
     notion_page_id = models.CharField(_("Notion page id"), max_length=36, unique=True)
@@ -20,6 +22,14 @@ class Human(models.Model):
         help_text=_("Lowercase, without @."),
     )
     telegram_user_id = models.BigIntegerField(_("Telegram user id"), null=True, blank=True)
+    notion_telegram_user_id = models.BigIntegerField(
+        _("Telegram id in Notion"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "From the optional Notion property mapped as telegram_id: trusted before the username."
+        ),
+    )
     email = models.CharField(_("email"), max_length=320, blank=True, default="")
     phone = models.CharField(_("phone"), max_length=64, blank=True, default="")
     status = models.CharField(_("status"), max_length=200, blank=True, default="")
@@ -34,6 +44,7 @@ class Human(models.Model):
         indexes = [
             models.Index(Lower("telegram_username"), name="human_tg_username_idx"),
             models.Index(fields=["telegram_user_id"], name="human_tg_user_id_idx"),
+            models.Index(fields=["notion_telegram_user_id"], name="human_notion_tg_id_idx"),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,12 @@ What it does like the real service: form/multipart/JSON bodies, per-chat message
 MarkdownV2 / Markdown parsing into entities, "message is not modified", an
 ``editMessageText`` without ``reply_markup`` removing the inline keyboard, blocked users (403),
 privacy mode in groups, injected faults (429 with ``retry_after``, 5xx, dropped connections,
-delays).
+delays), optional flood control (``flood_limits=True``: about 30 messages a second overall and
+20 a minute per group, answered 429 with ``retry_after``), basic groups upgraded to
+supergroups (``migrate_group``: the ``migrate_to_chat_id`` / ``migrate_from_chat_id`` service
+messages, and 400 with ``parameters.migrate_to_chat_id`` for the old id), user messages dated
+in the past (``send_message(date=…)``, as Telegram delivers updates queued while a bot was
+down, with the time they were sent).
 
 Deliberate differences: HTML is strict by default (a bare ``&`` or ``>`` and unknown named
 entities are rejected, where Telegram would show them literally: they are almost always a
@@ -34,6 +39,7 @@ import email.policy
 import itertools
 import json
 import logging
+import math
 import re
 import socket
 import threading
@@ -74,6 +80,7 @@ ERR_TEXT_EMPTY = "Bad Request: message text is empty"
 ERR_TOO_LONG = "Bad Request: message is too long"
 ERR_EDIT_NOT_FOUND = "Bad Request: message to edit not found"
 ERR_BLOCKED = "Forbidden: bot was blocked by the user"
+ERR_MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
 ERR_QUERY_INVALID = (
     "Bad Request: query is too old and response timeout expired or query ID is invalid"
 )
@@ -361,6 +368,7 @@ class Fault:
     description: str | None = None
     delay: float = 0.0
     migrate_to_chat_id: int | None = None
+    answered: int = 0  # calls this fault has answered (after its delay)
 
     def matches(self, method: str, params: dict) -> bool:
         if self.remaining <= 0 or self.method.lower() != method.lower():
@@ -380,6 +388,7 @@ class _ChatState:
     started: bool = False
     left: bool = False
     members: set[int] = field(default_factory=set)
+    migrated_to: int | None = None  # a basic group upgraded to this supergroup
 
     def take_message_id(self) -> int:
         message_id = self.next_message_id
@@ -1166,6 +1175,7 @@ class TelegramEmulator:
         strict_html: bool = True,
         privacy_mode: bool = True,
         require_start: bool = False,
+        flood_limits: bool = False,
     ):
         self.token = token
         self.host = host
@@ -1173,6 +1183,8 @@ class TelegramEmulator:
         self.strict_html = strict_html
         self.privacy_mode = privacy_mode
         self.require_start = require_start
+        self.flood_limits = flood_limits
+        self.flood_clock: Callable[[], float] = time.monotonic  # tests may freeze it
         try:
             bot_id = int(token.split(":", 1)[0])
         except ValueError:
@@ -1211,6 +1223,11 @@ class TelegramEmulator:
         self._bot_messages: list[BotMessage] = []
         self._callback_queries: dict[str, dict] = {}
         self._faults: list[Fault] = []
+        # flood control (leaky buckets: level, last update), and the 429s it answered
+        self._flood_overall = [0.0, 0.0]
+        self._flood_groups: dict[int, list[float]] = {}
+        self.flood_refusals: list[dict] = []
+        self._basic_group_ids = itertools.count(4_000_000_001)
 
         self._updates: list[dict] = []
         self._next_update_id = 1
@@ -1349,9 +1366,14 @@ class TelegramEmulator:
         id: int | None = None,
         username: str | None = None,
         members: Iterable[User | int] = (),
+        basic: bool = False,
     ) -> Chat:
-        """A supergroup the bot is a member of (negative id, ``-100...``)."""
+        """A supergroup the bot is a member of (negative id, ``-100...``); ``basic=True``
+        makes a basic group (type ``group``, a short negative id), which can be upgraded with
+        ``migrate_group``."""
         with self._lock:
+            if id is None and basic:
+                id = -next(self._basic_group_ids)
             if id is None:
                 id = -1_001_000_000_000 - next(self._group_ids)
                 while id in self._chats:
@@ -1360,9 +1382,56 @@ class TelegramEmulator:
                 raise ValueError("group ids are negative")
             elif id in self._chats:
                 raise ValueError(f"id {id} is already taken")
-            chat = Chat(id=id, type="supergroup", title=title, username=username)
+            kind = "group" if basic else "supergroup"
+            chat = Chat(id=id, type=kind, title=title, username=username)
             self._chats[id] = _ChatState(chat=chat, members={self._user_id(m) for m in members})
             return chat
+
+    def migrate_group(self, group: Chat | int, *, by: User | int) -> Chat:
+        """``by`` upgrades a basic group to a supergroup, as Telegram does: a new chat with a
+        new id; a service message with ``migrate_to_chat_id`` in the old group and one with
+        ``migrate_from_chat_id`` in the new one (bots get service messages in privacy mode);
+        from then on the old id answers 400 with ``parameters.migrate_to_chat_id``."""
+        with self._cond:
+            old = self._state(group)
+            if old.chat.type != "group":
+                raise ValueError("only basic groups are upgraded to supergroups")
+            if old.migrated_to is not None:
+                raise ValueError(f"chat {old.chat.id} was already upgraded")
+            user = self._get_user(by)
+            new_id = -1_001_000_000_000 - next(self._group_ids)
+            while new_id in self._chats:
+                new_id = -1_001_000_000_000 - next(self._group_ids)
+            chat = Chat(id=new_id, type="supergroup", title=old.chat.title)
+            new = _ChatState(chat=chat, members=set(old.members))
+            self._chats[new_id] = new
+            old.migrated_to = new_id
+            now = int(time.time())
+            for state, key, value in (
+                (old, "migrate_to_chat_id", new_id),
+                (new, "migrate_from_chat_id", old.chat.id),
+            ):
+                message = {
+                    "message_id": state.take_message_id(),
+                    "from": user.to_dict(),
+                    "chat": state.chat.to_dict(),
+                    "date": now,
+                    key: value,
+                }
+                state.messages[message["message_id"]] = message
+                state.timeline.append(("user", message))
+                self._enqueue_update_locked({"message": message})
+            return chat
+
+    def backdate(self, chat: Any, message_id: int, seconds: float) -> None:
+        """Pretend message ``message_id`` (the bot's or a user's) was sent ``seconds``
+        earlier: time passing, for buttons under an old message."""
+        with self._lock:
+            target = self._state(chat).messages[message_id]
+            if isinstance(target, BotMessage):
+                target.date -= int(seconds)
+            else:
+                target["date"] -= int(seconds)
 
     def user(self, user_id: int) -> User:
         with self._lock:
@@ -1406,19 +1475,31 @@ class TelegramEmulator:
 
     # ---------------------------------------------------------------- the users' side
     def send_message(
-        self, user: User | int, text: str, *, chat: Any = None, reply_to: int | None = None
+        self,
+        user: User | int,
+        text: str,
+        *,
+        chat: Any = None,
+        reply_to: int | None = None,
+        date: float | None = None,
     ) -> dict:
-        """``user`` writes ``text`` (to the private chat unless ``chat``); returns the Message."""
+        """``user`` writes ``text`` (to the private chat unless ``chat``); returns the Message.
+
+        ``date`` (a Unix time) is when the user sent it: Telegram keeps updates for a bot that
+        is down and delivers them later with the time they were sent.
+        """
         with self._cond:
             sender = self._get_user(user)
             state = self._state(sender.id if chat is None else chat)
             if state.chat.type == "private" and state.chat.id != sender.id:
                 raise ValueError("a user can only write in their own private chat")
+            if state.migrated_to is not None:
+                raise ValueError(f"chat {state.chat.id} became {state.migrated_to}: write there")
             message: dict[str, Any] = {
                 "message_id": state.take_message_id(),
                 "from": sender.to_dict(),
                 "chat": state.chat.to_dict(),
-                "date": int(time.time()),
+                "date": int(time.time() if date is None else date),
                 "text": text,
             }
             entities = []
@@ -1659,9 +1740,12 @@ class TelegramEmulator:
                 deleted = (
                     " (deleted)" if message["message_id"] in state.deleted_user_messages else ""
                 )
-                lines.append(
-                    f"#{message['message_id']} {stamp} {name}{reply}{deleted}: {message['text']}"
-                )
+                text = message.get("text")
+                if text is None and "migrate_to_chat_id" in message:
+                    text = f"(upgraded the group to a supergroup, {message['migrate_to_chat_id']})"
+                elif text is None and "migrate_from_chat_id" in message:
+                    text = f"(the group was upgraded from {message['migrate_from_chat_id']})"
+                lines.append(f"#{message['message_id']} {stamp} {name}{reply}{deleted}: {text}")
             elif entry[0] == "bot":
                 lines.append(_render_bot_message(entry[1], indent=""))
             elif entry[0] == "press":
@@ -1695,8 +1779,9 @@ class TelegramEmulator:
         """Make the next ``count`` calls of ``method`` (only for ``chat_id`` if given) fail.
 
         status 429 answers ``parameters.retry_after`` (default 1 s); 403, 400, 500, 502...
-        answer that code; status 0 drops the connection without an answer. ``delay`` waits
-        that long before answering (to provoke client timeouts).
+        answer that code; status 0 drops the connection without an answer; status 200 is a
+        slow Telegram: the call succeeds after ``delay``. ``delay`` waits that long before
+        answering (to provoke client timeouts). ``Fault.answered`` counts the calls answered.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
@@ -1796,8 +1881,19 @@ class TelegramEmulator:
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
             self._cond.notify_all()
+        if fault is not None and fault.status == 200:
+            # A slow Telegram: the call succeeds, after the delay.
+            self._stopping.wait(fault.delay)
+            try:
+                return self._dispatch_method(entry, name, params)
+            finally:
+                with self._lock:
+                    fault.answered += 1
         if fault is not None:
             return self._fault_answer(fault)
+        return self._dispatch_method(entry, name, params)
+
+    def _dispatch_method(self, entry, name: str, params: dict) -> tuple[int, dict | None]:
         if entry is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         try:
@@ -1821,6 +1917,13 @@ class TelegramEmulator:
         return status, payload
 
     def _fault_answer(self, fault: Fault) -> tuple[int, dict | None]:
+        try:
+            return self._fault_answer_after_delay(fault)
+        finally:
+            with self._lock:
+                fault.answered += 1
+
+    def _fault_answer_after_delay(self, fault: Fault) -> tuple[int, dict | None]:
         if fault.delay:
             self._stopping.wait(fault.delay)
         if fault.status == 0:
@@ -1876,6 +1979,8 @@ class TelegramEmulator:
         return state
 
     def _check_can_write_locked(self, state: _ChatState) -> None:
+        if state.migrated_to is not None:
+            raise ApiError(400, ERR_MIGRATED, {"migrate_to_chat_id": state.migrated_to})
         if state.chat.type == "private":
             if state.blocked:
                 raise ApiError(403, ERR_BLOCKED)
@@ -2280,12 +2385,37 @@ class TelegramEmulator:
             button = self.menu_buttons.get(chat_id) or self.menu_buttons.get(None)
             return dict(button or {"type": "default"})
 
+    # Telegram's documented ceilings (Bots FAQ): about 30 messages a second overall, at most
+    # 20 a minute in one group. Modelled as leaky buckets of that size, for sendMessage.
+    FLOOD_OVERALL = (30, 1.0)
+    FLOOD_GROUP = (20, 60.0)
+
+    def _check_flood_locked(self, state: _ChatState) -> None:
+        if not self.flood_limits:
+            return
+        now = self.flood_clock()
+        buckets = [(self._flood_overall, *self.FLOOD_OVERALL)]
+        if state.chat.type != "private":
+            group = self._flood_groups.setdefault(state.chat.id, [0.0, now])
+            buckets.append((group, *self.FLOOD_GROUP))
+        for bucket, capacity, period in buckets:
+            drained = (now - bucket[1]) * capacity / period
+            bucket[0], bucket[1] = max(0.0, bucket[0] - drained), now
+        for bucket, capacity, period in buckets:
+            if bucket[0] + 1 > capacity:
+                wait = max(1, math.ceil((bucket[0] + 1 - capacity) * period / capacity))
+                self.flood_refusals.append({"chat_id": state.chat.id, "retry_after": wait})
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+        for bucket, _capacity, _period in buckets:
+            bucket[0] += 1
+
     def _api_send_message(self, params: dict) -> dict:
         text, raw, parse_mode, entities = self._format_text(params)
         markup = self._check_markup(params.get("reply_markup"))
         with self._cond:
             state = self._resolve_chat_locked(params)
             self._check_can_write_locked(state)
+            self._check_flood_locked(state)
             reply_id = params.get("reply_to_message_id")
             allow_missing = bool(params.get("allow_sending_without_reply"))
             reply_parameters = params.get("reply_parameters")

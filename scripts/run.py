@@ -34,10 +34,11 @@ def missing_settings() -> list[str]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.conf import settings
 
+    from config.security import secret_key_problem
+
     missing = [name for name in REQUIRED if not str(getattr(settings, name, "")).strip()]
-    secret = settings.SECRET_KEY
-    if secret.startswith(("dev-insecure", "change-me")) and not settings.DEBUG:
-        missing.append("SECRET_KEY")
+    if secret_key_problem(settings.SECRET_KEY, debug=settings.DEBUG):
+        missing.append("SECRET_KEY (a long random one)")
     return missing
 
 

@@ -12,7 +12,7 @@ from integrations.notion.schema import TEXT_TYPES
 from integrations.sync import registry
 from integrations.sync.engine import NotionModelSync, page_label
 from people.models import Human
-from people.normalize import normalize_telegram_username
+from people.normalize import normalize_telegram_username, telegram_user_id_of
 
 
 class HumansSync(NotionModelSync):
@@ -24,6 +24,7 @@ class HumansSync(NotionModelSync):
         "email": ("email", *(t for t in TEXT_TYPES if t != "email")),
         "phone": ("phone_number", *(t for t in TEXT_TYPES if t != "phone_number")),
         "status": ("status", "select"),
+        "telegram_id": ("number", *TEXT_TYPES),
     }
     base_columns = ("full_name", "is_active")
     field_columns = {
@@ -31,6 +32,7 @@ class HumansSync(NotionModelSync):
         "email": ("email",),
         "phone": ("phone",),
         "status": ("status",),
+        "telegram_id": ("notion_telegram_user_id",),
     }
 
     def decode(self, page: dict, values: dict[str, Any], title: str) -> dict:
@@ -42,10 +44,17 @@ class HumansSync(NotionModelSync):
                 % {"page": page_label(page, title), "value": repr(raw_handle)}
             )
         status = text_of(values.get("status"))
+        telegram_id, ok = telegram_user_id_of(values.get("telegram_id"))
+        if not ok:
+            self.ctx.warn(
+                _("%(page)s: %(value)s is not a numeric Telegram id; left empty.")
+                % {"page": page_label(page, title), "value": repr(values.get("telegram_id"))}
+            )
         return {
             "full_name": title[:300],
             "telegram_username": handle,
             "telegram_user_id": None,
+            "notion_telegram_user_id": telegram_id,
             "email": text_of(values.get("email"))[:320],
             "phone": text_of(values.get("phone"))[:64],
             "status": status[:200],

@@ -203,7 +203,7 @@ def test_anonymous_and_non_staff_users_are_sent_to_login(client, db, name, args)
     url = reverse(name, args=args)
     anonymous = client.get(url)
     User.objects.create_user("member", password="pw-12345678")
-    client.login(username="member", password="pw-12345678")
+    client.force_login(User.objects.get(username="member"))
     member = client.get(url)
 
     for response in (anonymous, member):
@@ -213,7 +213,7 @@ def test_anonymous_and_non_staff_users_are_sent_to_login(client, db, name, args)
 
 def test_non_staff_cannot_start_a_sync(client, db):
     User.objects.create_user("member", password="pw-12345678")
-    client.login(username="member", password="pw-12345678")
+    client.force_login(User.objects.get(username="member"))
 
     client.post(reverse("admin:integrations_syncrun_start", args=["humans"]))
 
@@ -222,7 +222,7 @@ def test_non_staff_cannot_start_a_sync(client, db):
 
 def test_staff_without_permissions_is_refused(client, runs):
     User.objects.create_user("helper", password="pw-12345678", is_staff=True)
-    client.login(username="helper", password="pw-12345678")
+    client.force_login(User.objects.get(username="helper"))
 
     assert client.get(reverse(CHANGELIST)).status_code == 403
     assert (
@@ -234,7 +234,7 @@ def test_staff_without_permissions_is_refused(client, runs):
 def test_staff_with_view_permission_sees_history_but_cannot_start_runs(client, runs):
     helper = User.objects.create_user("helper", password="pw-12345678", is_staff=True)
     helper.user_permissions.add(Permission.objects.get(codename="view_syncrun"))
-    client.login(username="helper", password="pw-12345678")
+    client.force_login(User.objects.get(username="helper"))
 
     page = client.get(reverse(CHANGELIST)).content.decode()
 

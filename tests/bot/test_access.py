@@ -103,8 +103,9 @@ def test_two_members_with_one_handle_are_told_an_admin_must_fix_notion(bot, memb
     assert Human.objects.filter(telegram_user_id=chat.id).count() == 0
 
 
-def test_group_commands_are_authorised_per_sender(bot, telegram, member, outsider):
+def test_group_commands_are_authorised_per_sender(bot, telegram, member, outsider, settings):
     group = telegram.create_group(title="Штаб", members=[member.user, outsider.user])
+    settings.TELEGRAM_GROUP_CHATS = [group.id]
 
     member_reply = member.say("/status@org_admin_bot", chat=group.id)
     outsider_reply = outsider.say("/status@org_admin_bot", chat=group.id)
@@ -114,8 +115,9 @@ def test_group_commands_are_authorised_per_sender(bot, telegram, member, outside
     assert member_reply.reply_to_message_id is not None  # quotes the command in groups
 
 
-def test_group_commands_for_another_bot_are_ignored(bot, telegram, member):
+def test_group_commands_for_another_bot_are_ignored(bot, telegram, member, settings):
     group = telegram.create_group(title="Штаб", members=[member.user])
+    settings.TELEGRAM_GROUP_CHATS = [group.id]
 
     member.send("/status@some_other_bot", chat=group.id)
     reply = member.say("/whoami@org_admin_bot", chat=group.id)
@@ -124,8 +126,11 @@ def test_group_commands_for_another_bot_are_ignored(bot, telegram, member):
     assert "Иван Петров" in reply.text
 
 
-def test_outsider_pressing_a_button_gets_an_alert_and_no_run(bot, telegram, member, outsider):
+def test_outsider_pressing_a_button_gets_an_alert_and_no_run(
+    bot, telegram, member, outsider, settings
+):
     group = telegram.create_group(title="Штаб", members=[member.user, outsider.user])
+    settings.TELEGRAM_GROUP_CHATS = [group.id]
     menu = member.say("/sync", chat=group.id)
 
     query = telegram.press_button(outsider.user, menu, "sync:humans")

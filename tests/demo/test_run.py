@@ -4,6 +4,7 @@ against the emulators and stop together."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -57,7 +58,7 @@ def test_procfile_processes_start_and_stop_together(tmp_path):
     port = free_port()
     with NotionEmulator(token="secret_run") as notion, TelegramEmulator() as telegram:
         env = clean_env(tmp_path) | {
-            "SECRET_KEY": "test-run-secret-key-0123456789",
+            "SECRET_KEY": "test-run-" + secrets.token_urlsafe(48),
             "PORT": str(port),
             "WEB_CONCURRENCY": "1",
             "Q_WORKERS": "1",

@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django_q.models import OrmQ
 
 from people.models import Human
 from sandbox.notion_emulator import NotionEmulator
@@ -30,6 +32,8 @@ from tests.e2e.processes import (
 NOTION_TOKEN = "secret_e2e_token"
 # A run whose worker died is failed this long after its last heartbeat.
 STALE_AFTER_SECONDS = 3
+# The group chat the bot serves in these tests (TELEGRAM_GROUP_CHATS); tests create it.
+ALLOWED_GROUP_ID = -1_009_000_000_001
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +82,16 @@ class Stack:
         self.telegram.wait_for_call("getUpdates", after=calls, timeout=30)
         return self
 
+    def restart_bot(self, while_down=None) -> None:
+        """Stop the bot, call `while_down()` (users write meanwhile), start it again."""
+        self.bot.stop(timeout=5)
+        if while_down is not None:
+            while_down()
+        calls = len(self.telegram.calls)
+        self.bot = ServiceProcess("runbot", ["runbot"], self.env, self.log_dir)
+        self.bot.start()
+        self.telegram.wait_for_call("getUpdates", after=calls, timeout=30)
+
     def start_worker(self) -> None:
         self.worker = ServiceProcess("qcluster", ["qcluster"], self.env, self.log_dir)
         self.worker.start()
@@ -103,6 +117,7 @@ def stack_env(django_db_setup, django_db_blocker, notion_server, sample_org, tel
         inactive_statuses=INACTIVE_STATUSES,
         LANGUAGE_CODE="en",
         SYNC_STALE_AFTER_SECONDS=STALE_AFTER_SECONDS,
+        TELEGRAM_GROUP_CHATS=ALLOWED_GROUP_ID,
     )
 
 
@@ -122,6 +137,11 @@ def live(stack, transactional_db, request):
     if not stack.worker.alive:
         stack.start_worker()
     yield stack
+    # Let the worker take what the test queued before the database is flushed under it (a
+    # TRUNCATE racing the worker's own queries can deadlock on PostgreSQL).
+    deadline = time.monotonic() + 10
+    while stack.worker.alive and OrmQ.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         print(stack.logs())

@@ -7,7 +7,9 @@ killed at once; `ServiceProcess.kill()` is what a power cut looks like to the wo
 from __future__ import annotations
 
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +18,15 @@ from pathlib import Path
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+# One key for the test process and every process it starts: the bot and the test sign the
+# tasks the worker runs (tests/environment.py sets it before Django loads).
+SERVICE_SECRET_KEY = os.environ.get("SECRET_KEY") or "e2e-" + secrets.token_urlsafe(48)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def database_url_for_subprocesses() -> str:
@@ -47,6 +58,8 @@ def service_env(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": database_url,
+            "SECRET_KEY": SERVICE_SECRET_KEY,
+            "DEBUG": "false",
             "TELEGRAM_PROGRESS_INTERVAL": "0.5",
             "SYNC_PROGRESS_SECONDS": "0.2",
             "SYNC_HEARTBEAT_SECONDS": "0.5",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django_q.tasks import async_task
 from botapp.models import AccessAttempt, Subscription
 from integrations.models import SyncRun
 from tests.conftest import eventually
-from tests.e2e.conftest import STALE_AFTER_SECONDS, run_ids, run_manage
+from tests.e2e.conftest import ALLOWED_GROUP_ID, STALE_AFTER_SECONDS, run_ids, run_manage
 
 pytestmark = pytest.mark.e2e
 
@@ -126,8 +127,10 @@ def test_subscriber_is_told_of_a_cli_run(live, people, telegram_server, stack_en
 
     assert result.returncode == 0, result.stderr
     run = SyncRun.objects.get()
-    told = telegram_server.wait_for_message(member.id, after=confirmation.message_id, timeout=20)
-    assert f"#{run.pk}" in told.text
+    # (a run of an earlier test may still be announced to whoever subscribed: match ours)
+    told = telegram_server.wait_for_message(
+        member.id, lambda m: f"#{run.pk}" in m.text, after=confirmation.message_id, timeout=20
+    )
     assert "the command line" in told.text
 
 
@@ -171,7 +174,9 @@ def test_member_who_left_is_refused(live, people, sample_org, telegram_server):
 
 def test_two_members_pressing_the_same_button_in_a_group(live, people, telegram_server):
     first, second = people.members(2)
-    group = telegram_server.create_group(title="Штаб", members=[first.user, second.user])
+    group = telegram_server.create_group(
+        title="Штаб", id=ALLOWED_GROUP_ID, members=[first.user, second.user]
+    )
     menu = first.say("/sync@org_admin_bot", chat=group.id)
 
     queries = [telegram_server.press_button(p.user, menu, "sync:humans") for p in (first, second)]
@@ -189,3 +194,53 @@ def test_two_members_pressing_the_same_button_in_a_group(live, people, telegram_
     ]
     run = SyncRun.objects.get()
     assert all(run_ids(a.text)[:1] == [run.pk] for a in answers)
+
+
+def test_a_group_that_is_not_allowed_hears_one_hint(live, people, telegram_server, capsys):
+    first, second = people.members(2)
+    outsider = people.outsider()
+    group = telegram_server.create_group(
+        title="Болталка", members=[first.user, second.user, outsider.user]
+    )
+
+    hint = first.say("/history@org_admin_bot", chat=group.id)
+    first.send("/sync_humans@org_admin_bot", chat=group.id)
+    second.send("/status@org_admin_bot", chat=group.id)
+    outsider.send("/whoami@org_admin_bot", chat=group.id)
+    eventually(
+        lambda: AccessAttempt.objects.filter(chat_id=group.id).count() == 4,
+        timeout=20,
+        what="four commands seen",
+    )
+    private = first.say("/status")
+
+    assert "privately" in hint.text and str(group.id) in hint.text
+    assert [m.message_id for m in telegram_server.sent_messages(group.id)] == [hint.message_id]
+    assert not SyncRun.objects.exists()
+    assert "Running now" in private.text
+    with capsys.disabled():
+        print("\n" + telegram_server.transcript(group.id))
+
+
+def test_commands_sent_while_the_bot_was_down(live, people, telegram_server, capsys):
+    (member,) = people.members(1)
+    sent = {}
+
+    def write_while_down() -> None:
+        now = time.time()
+        sent["old"] = member.telegram.send_message(member.user, "/sync_humans", date=now - 7200)
+        sent["fresh"] = member.telegram.send_message(member.user, "/status", date=now - 5)
+
+    live.restart_bot(write_while_down)
+
+    old = telegram_server.wait_for_message(
+        member.id, lambda m: m.reply_to_message_id == sent["old"]["message_id"], timeout=20
+    )
+    fresh = telegram_server.wait_for_message(
+        member.id, lambda m: "Running now" in m.text, after=sent["fresh"]["message_id"]
+    )
+    assert "while I was unavailable" in old.text and "send it again" in old.text
+    assert "Running now" in fresh.text
+    assert not SyncRun.objects.exists()
+    with capsys.disabled():
+        print("\n" + telegram_server.transcript(member.id))

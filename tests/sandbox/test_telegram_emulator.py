@@ -471,3 +471,87 @@ def test_parsers():
             {"offset": 2, "length": 1, "type": "text_link", "url": "http://x"},
         ],
     )
+
+
+# --- flood control, group upgrades, dated messages (issue 8) ----------------------------
+
+
+def test_flood_limits_answer_429_beyond_30_messages_a_second(emu):
+    emu.flood_limits = True
+    emu.flood_clock = lambda: 1000.0  # all at the same instant
+    users = [emu.create_user() for _ in range(31)]
+
+    answers = [api(emu, "sendMessage", chat_id=u.id, text="hi") for u in users]
+
+    assert [a.status_code for a in answers[:30]] == [200] * 30
+    assert answers[30].status_code == 429
+    assert answers[30].json()["parameters"]["retry_after"] >= 1
+    assert emu.flood_refusals == [{"chat_id": users[30].id, "retry_after": 1}]
+
+
+def test_flood_limits_allow_20_messages_a_minute_in_a_group(emu):
+    emu.flood_limits = True
+    emu.flood_clock = lambda: 1000.0
+    group = emu.create_group()
+
+    answers = [api(emu, "sendMessage", chat_id=group.id, text="hi") for _ in range(21)]
+
+    assert [a.status_code for a in answers] == [200] * 20 + [429]
+    assert answers[20].json()["parameters"]["retry_after"] >= 2
+
+
+def test_an_upgraded_group_moves_and_the_old_id_names_the_new_one(emu):
+    user = emu.create_user(username="owner")
+    group = emu.create_group(members=[user], basic=True)
+
+    supergroup = emu.migrate_group(group, by=user)
+
+    assert group.type == "group" and supergroup.type == "supergroup"
+    updates = [u["message"] for u in emu.pending_updates]
+    assert updates[0]["migrate_to_chat_id"] == supergroup.id
+    assert updates[0]["chat"]["id"] == group.id
+    assert updates[1]["migrate_from_chat_id"] == group.id
+    answer = api(emu, "sendMessage", chat_id=group.id, text="hi")
+    assert answer.status_code == 400
+    assert answer.json()["parameters"] == {"migrate_to_chat_id": supergroup.id}
+    assert "upgraded to a supergroup" in answer.json()["description"]
+    assert api(emu, "sendMessage", chat_id=supergroup.id, text="hi").status_code == 200
+
+
+def test_ptb_turns_the_old_group_id_into_chat_migrated(emu):
+    from telegram.error import ChatMigrated
+
+    user = emu.create_user()
+    group = emu.create_group(members=[user], basic=True)
+    supergroup = emu.migrate_group(group, by=user)
+
+    async def go():
+        async with Bot(emu.token, base_url=emu.base_url) as bot:
+            await bot.send_message(group.id, "hi")
+
+    with pytest.raises(ChatMigrated) as info:
+        run(go())
+    assert info.value.new_chat_id == supergroup.id
+
+
+def test_messages_keep_the_time_they_were_sent(emu):
+    user = emu.create_user()
+    sent_at = time.time() - 3600
+
+    message = emu.send_message(user, "/status", date=sent_at)
+
+    assert emu.pending_updates[0]["message"]["date"] == int(sent_at)
+    assert message["date"] == int(sent_at)
+
+
+def test_a_slow_call_succeeds_after_its_delay(emu):
+    user = emu.create_user()
+    fault = emu.inject("sendMessage", status=200, delay=0.3)
+    started = time.monotonic()
+
+    answer = api(emu, "sendMessage", chat_id=user.id, text="late")
+
+    assert answer.status_code == 200
+    assert time.monotonic() - started >= 0.3
+    assert fault.answered == 1
+    assert emu.last_message(user.id).text == "late"

@@ -72,6 +72,15 @@ def wanted_schedules() -> list[Wanted]:
             setting="SYNC_SCHEDULE_REAPER",
         )
     )
+    wanted.append(
+        Wanted(
+            name=f"{PREFIX}prune old access attempts",
+            func="botapp.tasks.prune_access_attempts",
+            args="",
+            cron=settings.ACCESS_ATTEMPTS_PRUNE_SCHEDULE,
+            setting="ACCESS_ATTEMPTS_PRUNE_SCHEDULE",
+        )
+    )
     return wanted
 
 

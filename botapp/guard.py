@@ -1,0 +1,191 @@
+"""The gate every update passes first (handler group -1): floods, the chat, the sender, the
+age of the command. Only a member's fresh update in a private chat or an allowed group goes
+on to the command handlers, with `context.human` set.
+
+In that order, so that the cheap checks come first: the flood limit is decided in memory
+(no database work for a flood), the chat by settings, the sender by one database call, and
+the age of the command last (only a member is told that a command came too late).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.utils import translation
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from botapp import authorization, services, texts
+from botapp.dbcalls import db
+from botapp.flood import FloodGuard
+from botapp.models import AccessAttempt
+from botapp.replies import reply
+
+logger = logging.getLogger(__name__)
+
+FLOOD_GUARD = "flood_guard"  # key of the Application's FloodGuard in bot_data
+
+
+def _addressed_to_bot(message: Message, bot_username: str) -> bool:
+    """In groups only commands for this bot (or mentions of it) are ours to answer."""
+    text = message.text or ""
+    mention = "@" + bot_username.lower()
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0].lower()
+        return "@" not in command or command.endswith(mention)
+    return mention in text.lower()
+
+
+def _is_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type != ChatType.PRIVATE
+
+
+def group_allowed(chat_id: int) -> bool:
+    return chat_id in settings.TELEGRAM_GROUP_CHATS
+
+
+async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Let members through (context.human), answer the others once, drop the rest.
+
+    Fails closed: whatever goes wrong while deciding or refusing (the database busy,
+    Telegram refusing the answer), the update stops here. PTB would otherwise run the
+    error handler and then go on to the command handlers.
+    """
+    try:
+        await _guard(update, context)
+    except ApplicationHandlerStop:
+        raise
+    except Exception:
+        logger.exception("Authorisation of update %s failed; dropped", update.update_id)
+        context.human = None
+        raise ApplicationHandlerStop from None
+
+
+async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    message, query = update.message, update.callback_query
+    if message is not None and message.migrate_to_chat_id:
+        await _group_migrated(update, context)
+        raise ApplicationHandlerStop
+    if user is None or user.is_bot or (message is None and query is None):
+        raise ApplicationHandlerStop
+    in_group = _is_group(update)
+    if message is not None and in_group and not _addressed_to_bot(message, context.bot.username):
+        raise ApplicationHandlerStop
+
+    flood: FloodGuard = context.application.bot_data.setdefault(FLOOD_GUARD, FloodGuard())
+    admission = await flood.admit(user.id)
+    if not admission.allowed:
+        if admission.notify:
+            with translation.override(settings.LANGUAGE_CODE):
+                await _answer(update, texts.too_many_commands(seconds=admission.wait))
+        raise ApplicationHandlerStop
+
+    text = (message.text or message.caption or "") if message is not None else (query.data or "")
+    sender = authorization.Sender(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        chat_id=chat.id if chat else None,
+        text=text,
+    )
+    if in_group and not group_allowed(chat.id):
+        async with flood.serial(("group", chat.id)):
+            await _refuse_group(update, sender)
+        raise ApplicationHandlerStop
+
+    async with flood.serial(("user", user.id)):
+        result = await db(authorization.authorize, sender)
+    flood.remember(user.id, member=result.ok)
+    if not result.ok:
+        await _refuse(update, result)
+        raise ApplicationHandlerStop
+
+    sent_at = _sent_at(update)
+    limit = timedelta(seconds=settings.TELEGRAM_STALE_COMMAND_SECONDS)
+    if limit and sent_at is not None and datetime.now(UTC) - sent_at > limit:
+        with translation.override(settings.LANGUAGE_CODE):
+            if query is not None:
+                await query.answer(texts.plain(texts.stale_menu(sent_at=sent_at)), show_alert=True)
+            else:
+                command = text.split(maxsplit=1)[0] if text else ""
+                await reply(
+                    update, texts.stale_command(command=command, sent_at=sent_at), quote=True
+                )
+        logger.info("Stale update %s (sent %s): not run", update.update_id, sent_at)
+        raise ApplicationHandlerStop
+
+    context.human = result.human
+    context.recognised_by = result.method
+
+
+def _sent_at(update: Update) -> datetime | None:
+    """When the user sent the message; for a button, when its message was sent (a callback
+    query carries no date of its own, so a button is as old as the menu under it)."""
+    if update.message is not None:
+        return update.message.date
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        return query.message.date  # an inaccessible (over 48 h old) message has date 0
+    return None
+
+
+async def _answer(update: Update, text: str) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.plain(text, limit=190), show_alert=True)
+    else:
+        await reply(update, text)
+
+
+async def _refuse(update: Update, result: authorization.Authorization) -> None:
+    user = update.effective_user
+    with translation.override(settings.LANGUAGE_CODE):
+        if result.problem == "ambiguous":
+            answer = texts.access_ambiguous(user_id=user.id, username=user.username)
+        else:
+            answer = texts.access_refused(user_id=user.id, username=user.username)
+        if update.callback_query is not None:
+            await update.callback_query.answer(
+                texts.plain(answer, limit=190) if result.answer else None,
+                show_alert=result.answer,
+            )
+        elif result.answer:
+            await reply(update, answer)
+    logger.info(
+        "Refused %s (id %s, @%s): %s", user.full_name, user.id, user.username, result.problem
+    )
+
+
+async def _refuse_group(update: Update, sender: authorization.Sender) -> None:
+    """A group that is not allowed: a hint (no data), once per cooldown; a button presser
+    always gets it privately, as an alert."""
+    result = await db(authorization.refuse, sender, AccessAttempt.Reason.GROUP)
+    with translation.override(settings.LANGUAGE_CODE):
+        hint = texts.group_not_allowed(chat_id=update.effective_chat.id)
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.plain(hint, limit=190), show_alert=True)
+        elif result.answer:
+            await reply(update, hint)
+    logger.info("Group %s is not allowed: command not served", update.effective_chat.id)
+
+
+async def _group_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A basic group became a supergroup: its subscriptions follow the new id, and an
+    allowed group is told which id an admin must allow now."""
+    old_id, new_id = update.effective_chat.id, update.message.migrate_to_chat_id
+    moved = await db(services.subscription_migrate, old_chat_id=old_id, new_chat_id=new_id)
+    logger.warning(
+        "Group %s became supergroup %s (%d subscriptions moved); allowed: %s",
+        old_id,
+        new_id,
+        moved,
+        group_allowed(new_id),
+    )
+    if group_allowed(old_id) and not group_allowed(new_id):
+        with translation.override(settings.LANGUAGE_CODE):
+            text = texts.group_migrated(old_chat_id=old_id, new_chat_id=new_id)
+        await context.bot.send_message(new_id, text, parse_mode="HTML")
