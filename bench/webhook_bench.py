@@ -124,8 +124,13 @@ def main() -> None:
         finally:
             for process in (web, worker):
                 os.killpg(process.pid, 15)
-            for process in (web, worker):
-                process.wait(timeout=30)
+            for process, log in ((web, "web.log"), (worker, "worker.log")):
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.system(f"ps -o pid,ppid,stat,etime,cmd -g {process.pid}")
+                    print((Path(logs) / log).read_text(errors="replace")[-3000:])
+                    os.killpg(process.pid, 9)
     print(
         f"# {dt.date.today()} · {platform.node()} · {os.cpu_count()} cores · Python "
         f"{platform.python_version()} · PostgreSQL · gunicorn (2 workers) + qcluster · "
