@@ -83,6 +83,13 @@ def run_ref(run: SyncRun) -> str:
     return f"#{run.pk} {esc(kind_label(run.kind))}"
 
 
+def _kind(name: str) -> registry.SyncKind | None:
+    try:
+        return registry.get(name)
+    except registry.UnknownSyncKind:
+        return None
+
+
 # --- commands menu and help ----------------------------------------------------------
 
 
@@ -266,7 +273,10 @@ def _run_state_line(run: SyncRun, *, fetched: int | None = None, elapsed=None) -
         return f"{icon} {ref}: " + _("waiting for its turn")
     if run.status == SyncRun.Status.RUNNING:
         count = run.fetched if fetched is None else fetched
-        if run.phase == "applying":
+        kind = _kind(run.kind)
+        if kind is not None and kind.progress_text is not None:
+            state = esc(kind.progress_text(run.phase, count))
+        elif run.phase == "applying":
             state = ngettext(
                 "writing changes (%(n)d page fetched)",
                 "writing changes (%(n)d pages fetched)",
@@ -358,7 +368,11 @@ def run_finished(run: SyncRun, *, for_subscriber: bool = False) -> str:
         else:
             head = _("done in %(duration)s.") % {"duration": duration}
         lines.append(f"{icon} {head}{dry}")
-        lines.append(counts_line(run))
+        kind = _kind(run.kind)
+        if kind is not None and kind.summarize is not None:
+            lines += [esc(line) for line in kind.summarize(run)]
+        else:
+            lines.append(counts_line(run))
         warnings = _warnings_line(run)
         if warnings:
             lines.append(warnings)

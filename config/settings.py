@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "people",
     "directions",
     "botapp",
+    "lists",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,28 @@ NOTION_SCHEMA_MAX_AGE_SECONDS = env.int("NOTION_SCHEMA_MAX_AGE_SECONDS", default
 NOTION_MAX_RETRIES = env.int("NOTION_MAX_RETRIES", default=5)
 NOTION_RETRY_BASE_DELAY = env.float("NOTION_RETRY_BASE_DELAY", default=1.0)
 NOTION_RETRY_MAX_DELAY = env.float("NOTION_RETRY_MAX_DELAY", default=60.0)
+
+# --- Google Sheets (lists of people: `import_list`, /import_list, sync kind `lists`) --
+# A service account's JSON key (its `token_uri` is honoured); empty: lists are switched off
+# (left out of `sync all` and the schedules; asking for them says what to set).
+GOOGLE_SERVICE_ACCOUNT_FILE = env("GOOGLE_SERVICE_ACCOUNT_FILE", default="")
+GOOGLE_SHEETS_API_BASE_URL = env(
+    "GOOGLE_SHEETS_API_BASE_URL", default="https://sheets.googleapis.com"
+).rstrip("/")
+# Google allows 60 reads a minute per user (the service account): every process together
+# stays under this ceiling (a limit shared through the database); 0 disables it.
+GOOGLE_SHEETS_MAX_REQUESTS_PER_MINUTE = env.float(
+    "GOOGLE_SHEETS_MAX_REQUESTS_PER_MINUTE", default=50.0
+)
+GOOGLE_SHEETS_BURST = env.int("GOOGLE_SHEETS_BURST", default=5)
+GOOGLE_SHEETS_TIMEOUT = env.float("GOOGLE_SHEETS_TIMEOUT", default=30.0)  # seconds per request
+# Retries of 429 / 5xx / timeouts / dropped connections; the backoff doubles up to the
+# maximum, so the default rides out a whole minute of exhausted quota.
+GOOGLE_SHEETS_MAX_RETRIES = env.int("GOOGLE_SHEETS_MAX_RETRIES", default=6)
+GOOGLE_SHEETS_RETRY_BASE_DELAY = env.float("GOOGLE_SHEETS_RETRY_BASE_DELAY", default=1.0)
+GOOGLE_SHEETS_RETRY_MAX_DELAY = env.float("GOOGLE_SHEETS_RETRY_MAX_DELAY", default=64.0)
+# Phone numbers in sheets written without a country code are read in this region.
+LISTS_PHONE_REGION = env("LISTS_PHONE_REGION", default="RU")
 
 # --- Sync -----------------------------------------------------------------------------
 # Incremental syncs look back this far before the last successful start: Notion rounds
