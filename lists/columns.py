@@ -41,13 +41,19 @@ IDENTIFYING = ("full_name", "last_name", "first_name", "telegram", "email", "pho
 _RULES: tuple[tuple[str, re.Pattern], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
-        ("submitted_at", r"^(отметка времени|timestamp|дата и время|время заполнения|submitted at)$"),
+        (
+            "submitted_at",
+            r"^(отметка времени|timestamp|дата и время|время заполнения|submitted at)$",
+        ),
         ("telegram", r"(telegram|телеграм|телеграмм|\btg\b|\bтг\b|\bтелега\b)"),
         ("email", r"(e ?mail|\bпочт|электронн|\bмейл|\bemail)"),
         ("phone", r"(телефон|\bphone|\bmobile|мобильн|\bтел\b|номер для связи|whatsapp|ватсап)"),
-        ("full_name", r"^(ваши |ваше )?(фио|ф и о|full name|name and surname|имя и фамилия|"
-         r"фамилия и имя|фамилия имя отчество|фамилия имя|имя фамилия|полное имя|"
-         r"как вас зовут|участник|name|ваше имя|ваши фио)$"),
+        (
+            "full_name",
+            r"^(ваши |ваше )?(фио|ф и о|full name|name and surname|имя и фамилия|"
+            r"фамилия и имя|фамилия имя отчество|фамилия имя|имя фамилия|полное имя|"
+            r"как вас зовут|участник|name|ваше имя|ваши фио)$",
+        ),
         ("last_name", r"^(ваша )?(фамилия|last name|surname|family name)$"),
         ("middle_name", r"^(ваше )?(отчество|middle name|patronymic)$"),
         ("first_name", r"^(ваше )?(имя|first name|given name)$"),

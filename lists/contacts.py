@@ -27,7 +27,7 @@ _TIMESTAMP_FORMATS = (
     "%Y-%m-%d",
 )
 # Russian patronymics and surnames, to tell the first name in "Фамилия Имя Отчество".
-_PATRONYMIC = re.compile(r"(вич|вна|ична|инична|оглы|кызы)$")
+_PATRONYMIC = re.compile(r"(ич|вна|ична|оглы|кызы)$")
 _SURNAME = re.compile(r"(ов|ова|ев|ева|ёв|ёва|ин|ина|ын|ына|ский|ская|цкий|цкая|ой|ая|ко|ук|юк)$")
 
 
@@ -85,8 +85,10 @@ def first_name_of(full_name: str) -> str:
     words = full_name.split()
     if len(words) >= 3 and _PATRONYMIC.search(words[2].lower()):
         return words[1]
-    if len(words) == 2 and _SURNAME.search(words[0].lower()) and not _SURNAME.search(
-        words[1].lower()
+    if (
+        len(words) == 2
+        and _SURNAME.search(words[0].lower())
+        and not _SURNAME.search(words[1].lower())
     ):
         return words[1]
     return words[0] if words else ""

@@ -48,7 +48,7 @@ from integrations.sync.base import (
     is_mass_change,
     mass_change_percent,
 )
-from lists.columns import IDENTIFYING, effective_columns
+from lists.columns import FIELDS, IDENTIFYING, effective_columns
 from lists.matching import HumanIndex
 from lists.models import ListEntry, PeopleList
 from lists.persons import SKIP_BLANK, SKIP_NO_IDENTITY, Person, persons_of
@@ -140,7 +140,9 @@ class ListsRun:
             except SheetsError as exc:
                 raise SyncFailed(str(exc)) from exc
             except ListProblem as exc:
-                raise SyncFailed(_("The list was not loaded: %(reason)s") % {"reason": exc}) from exc
+                raise SyncFailed(
+                    _("The list was not loaded: %(reason)s") % {"reason": exc}
+                ) from exc
         else:
             for people_list in PeopleList.objects.filter(is_active=True).order_by("pk"):
                 try:
@@ -183,9 +185,7 @@ class ListsRun:
         ).first()
         values = client.values(sid, quote_title(title))
         spreadsheet_title = (meta.get("properties") or {}).get("title") or sid
-        default_name = (
-            spreadsheet_title if len(tabs) == 1 else f"{spreadsheet_title} — {title}"
-        )
+        default_name = spreadsheet_title if len(tabs) == 1 else f"{spreadsheet_title} — {title}"
         if people_list is None:
             registration = {
                 "name": (target.name or default_name)[:300],
@@ -259,8 +259,12 @@ class ListsRun:
                 )
                 % {"tab": title, "headers": shown}
             )
-        if people_list is None or columns != people_list.columns:
-            changes["columns"] = columns
+        # Kept: what was used, and the fields the admin switched off (so they stay off).
+        stored = {
+            f: columns.get(f, "") for f in FIELDS if f in columns or (saved or {}).get(f) == ""
+        }
+        if people_list is None or stored != people_list.columns:
+            changes["columns"] = stored
         if people_list is None or table.headers != people_list.headers:
             changes["headers"] = table.headers
         persons, problems = persons_of(table, columns, region=self.region)

@@ -138,7 +138,9 @@ class ListEntry(models.Model):
         verbose_name_plural = _("list entries")
         ordering = ["people_list", "row_number"]
         constraints = [
-            models.UniqueConstraint(fields=["people_list", "row_key"], name="listentry_one_per_key"),
+            models.UniqueConstraint(
+                fields=["people_list", "row_key"], name="listentry_one_per_key"
+            ),
         ]
         indexes = [models.Index(fields=["people_list", "match"], name="listentry_match_idx")]
 

@@ -49,6 +49,8 @@ class Person:
     #: what was written but could not be read (for the run's warnings)
     problems: list[str] = field(default_factory=list)
     row_key: str = ""
+    #: why the row is not a person (SKIP_BLANK, SKIP_NO_IDENTITY), or ""
+    skip: str = ""
 
     def identifiers(self) -> list[tuple[str, str]]:
         keys = []
@@ -73,15 +75,13 @@ class Persons:
     merged: int
 
 
-def person_of(row: Row, table: Table, columns: dict[str, str], *, region: str) -> Person | str:
-    """The person a row is, or why it is skipped (SKIP_BLANK, SKIP_NO_IDENTITY)."""
+def person_of(row: Row, table: Table, columns: dict[str, str], *, region: str) -> Person:
+    """The person a row is; `skip` says why it is none (SKIP_BLANK, SKIP_NO_IDENTITY)."""
     if row.blank:
-        return SKIP_BLANK
+        return Person(row_number=row.number, values={}, skip=SKIP_BLANK)
     cell = {name: row.cells.get(header, "") for name, header in columns.items()}
     values = {
-        header: text
-        for header, text in row.cells.items()
-        if text or header not in table.lettered
+        header: text for header, text in row.cells.items() if text or header not in table.lettered
     }
     person = Person(row_number=row.number, values=values)
     if cell.get("full_name"):
@@ -113,7 +113,7 @@ def person_of(row: Row, table: Table, columns: dict[str, str], *, region: str) -
         )
     person.submitted_at = parse_timestamp(cell.get("submitted_at"))
     if not person.identifiers() and not person.name_key:
-        return SKIP_NO_IDENTITY
+        person.skip = SKIP_NO_IDENTITY
     return person
 
 
@@ -123,12 +123,12 @@ def persons_of(table: Table, columns: dict[str, str], *, region: str) -> tuple[P
     skipped: Counter[str] = Counter()
     problems: list[tuple[int, str]] = []
     for row in table.rows:
-        result = person_of(row, table, columns, region=region)
-        if isinstance(result, str):
-            skipped[result] += 1
+        person = person_of(row, table, columns, region=region)
+        problems += [(person.row_number, p) for p in person.problems]
+        if person.skip:
+            skipped[person.skip] += 1
             continue
-        found.append(result)
-        problems += [(result.row_number, p) for p in result.problems]
+        found.append(person)
     people = _merge(found)
     return Persons(people, len(table.rows), skipped, len(found) - len(people)), problems
 

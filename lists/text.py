@@ -42,7 +42,10 @@ def run_summary(run: Any) -> list[str]:
 def list_summary(load: dict[str, Any]) -> list[str]:
     name = load.get("name") or "?"
     if load.get("error"):
-        return ["❗ " + _("«%(name)s» was not loaded: %(reason)s") % {"name": name, "reason": load["error"]}]
+        return [
+            "❗ "
+            + _("«%(name)s» was not loaded: %(reason)s") % {"name": name, "reason": load["error"]}
+        ]
     matched = load.get("matched") or {}
     ours = sum(matched.values())
     rows = load.get("rows", 0)
@@ -69,7 +72,9 @@ def list_summary(load: dict[str, Any]) -> list[str]:
         shown = ", ".join(names)
         if new > len(names):
             shown += " " + _("and %(n)d more") % {"n": new - len(names)}
-        lines.append("🆕 " + _("new (not among our people): %(n)d — %(names)s") % {"n": new, "names": shown})
+        lines.append(
+            "🆕 " + _("new (not among our people): %(n)d — %(names)s") % {"n": new, "names": shown}
+        )
         hints = load.get("name_hints", 0)
         if hints:
             lines.append(
@@ -108,7 +113,8 @@ def list_summary(load: dict[str, Any]) -> list[str]:
                 % {"n": nobody}
             )
         lines.append(
-            "⏭ " + _("skipped %(n)d: %(reasons)s") % {"n": blank + nobody, "reasons": ", ".join(reasons)}
+            "⏭ "
+            + _("skipped %(n)d: %(reasons)s") % {"n": blank + nobody, "reasons": ", ".join(reasons)}
         )
     lines.append(
         "✏️ "

@@ -768,7 +768,7 @@ class GoogleSheetsEmulator:
         if option not in ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"):
             raise _invalid_argument(
                 f"Invalid value at 'value_render_option' (type.googleapis.com/"
-                f"google.apps.sheets.v4.ValueRenderOption), \"{option}\""
+                f'google.apps.sheets.v4.ValueRenderOption), "{option}"'
             )
         if dimension not in ("ROWS", "COLUMNS"):
             raise _invalid_argument(f"Invalid value at 'major_dimension', \"{dimension}\"")
@@ -1122,7 +1122,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_error(self, error: ApiError) -> None:
         self._send(error.status, error.body(), error.headers)
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str], content_type: str = "") -> None:
+    def _send(
+        self, status: int, body: bytes, headers: dict[str, str], content_type: str = ""
+    ) -> None:
         lines = [
             f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
             f"Content-Type: {content_type or 'application/json; charset=UTF-8'}",

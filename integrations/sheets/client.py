@@ -117,9 +117,7 @@ class SheetsClient:
         self.retries = 0
         # Token requests go through a session of their own, so they are told apart.
         self._token_session = _counted_session(lambda: self._count(token=True))
-        self.session = AuthorizedSession(
-            credentials, auth_request=AuthRequest(self._token_session)
-        )
+        self.session = AuthorizedSession(credentials, auth_request=AuthRequest(self._token_session))
         _mount(self.session, self._count)
 
     def close(self) -> None:
@@ -263,9 +261,7 @@ def _error_body(response: requests.Response) -> dict:
 def _describe_status(response: requests.Response) -> str:
     if response.status_code == 429:
         return _("Google asks us to slow down (429, read quota exhausted)")
-    return _("Google answered with a server error (%(status)s)") % {
-        "status": response.status_code
-    }
+    return _("Google answered with a server error (%(status)s)") % {"status": response.status_code}
 
 
 def _activation_url(error: dict) -> str:

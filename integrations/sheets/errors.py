@@ -44,7 +44,9 @@ class SheetsServiceDisabled(SheetsError):
     """403 SERVICE_DISABLED: the Sheets API is switched off in the key's Cloud project."""
 
     def __init__(self, *, activation_url: str = "") -> None:
-        where = activation_url or "https://console.cloud.google.com/apis/library/sheets.googleapis.com"
+        where = (
+            activation_url or "https://console.cloud.google.com/apis/library/sheets.googleapis.com"
+        )
         super().__init__(
             _(
                 "The Google Sheets API is switched off for the service account's project: the "
@@ -60,10 +62,7 @@ class SheetsNotFound(SheetsError):
 
     def __init__(self, *, spreadsheet_id: str) -> None:
         super().__init__(
-            _(
-                "Google has no spreadsheet %(id)s: check the link (the sheet may have been "
-                "deleted)."
-            )
+            _("Google has no spreadsheet %(id)s: check the link (the sheet may have been deleted).")
             % {"id": spreadsheet_id}
         )
         self.spreadsheet_id = spreadsheet_id
@@ -90,6 +89,7 @@ class SheetsUnavailable(SheetsError):
 
 
 def unavailable_message(reason: str, attempts: int) -> str:
-    return _(
-        "Google Sheets is unavailable: %(reason)s (gave up after %(attempts)d attempts)."
-    ) % {"reason": reason, "attempts": attempts}
+    return _("Google Sheets is unavailable: %(reason)s (gave up after %(attempts)d attempts).") % {
+        "reason": reason,
+        "attempts": attempts,
+    }

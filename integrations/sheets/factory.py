@@ -51,7 +51,7 @@ def service_account_info() -> dict:
         raise SheetsConfigurationError(
             _(
                 "GOOGLE_SERVICE_ACCOUNT_FILE=%(path)s is not a service account key (it needs "
-                "\"type\": \"service_account\" and %(fields)s). In Google Cloud: IAM → Service "
+                '"type": "service_account" and %(fields)s). In Google Cloud: IAM → Service '
                 "accounts → Keys → Add key → JSON."
             )
             % {"path": path, "fields": ", ".join(REQUIRED_KEY_FIELDS)}
@@ -72,13 +72,10 @@ def rate_limit_key(email: str) -> str:
 def sheets_client() -> SheetsClient:
     info = service_account_info()
     try:
-        credentials = service_account.Credentials.from_service_account_info(
-            info, scopes=[SCOPE]
-        )
+        credentials = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
     except (ValueError, KeyError) as exc:
         raise SheetsConfigurationError(
-            _("The key in GOOGLE_SERVICE_ACCOUNT_FILE cannot be used (%(error)s).")
-            % {"error": exc}
+            _("The key in GOOGLE_SERVICE_ACCOUNT_FILE cannot be used (%(error)s).") % {"error": exc}
         ) from exc
     email = info["client_email"]
     per_minute = settings.GOOGLE_SHEETS_MAX_REQUESTS_PER_MINUTE
