@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from botapp import handlers, texts
+from botapp import handlers, list_commands, texts
 from integrations.sync import registry
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ def add_handlers(application: Application) -> None:
             for kind in registry.kinds()
         ],
         CommandHandler("sync_all", handlers.sync_kind_command(registry.ALL)),
+        CommandHandler("import_list", list_commands.import_list),
+        CommandHandler("lists", list_commands.lists),
         CommandHandler("status", handlers.status),
         CommandHandler("history", handlers.history),
         CommandHandler("subscribe", handlers.subscribe),

@@ -99,6 +99,8 @@ def command_descriptions(kinds: Iterable[registry.SyncKind]) -> list[tuple[str, 
         ("sync", _("Sync Notion now (choose what)")),
         *[(k.command, _("Sync: %(label)s") % {"label": k.label}) for k in kinds],
         ("sync_all", _("Sync everything")),
+        ("import_list", _("Load a list of people from Google Sheets")),
+        ("lists", _("Loaded lists and their last load")),
         ("status", _("What is running; last results")),
         ("history", _("Recent syncs")),
         ("subscribe", _("Get told about other syncs")),
@@ -127,6 +129,13 @@ def help_text(kinds: Iterable[registry.SyncKind], *, first_name: str = "") -> st
         lines.append(f"/{kind.command} — {esc(kind.description or kind.label)}")
     lines += [
         "/sync_all — " + _("everything, one after another"),
+        "",
+        "<b>" + _("Lists from Google Sheets") + "</b>",
+        "/import_list "
+        + esc(_("<link>"))
+        + " — "
+        + _("load a sign-up sheet and see who of them are our people and who is new"),
+        "/lists — " + _("the loaded lists and their last load"),
         "",
         "<b>" + _("Follow") + "</b>",
         "/status — " + _("what is running now and how the last syncs ended"),
@@ -527,3 +536,84 @@ def not_subscribed() -> str:
 
 def subscription_bad_argument() -> str:
     return _("Send /subscribe and pick with the buttons, or /subscribe all, /subscribe failures.")
+
+
+# --- lists from Google Sheets -------------------------------------------------------------
+
+
+def _share_hint(email: str | None) -> str:
+    if not email:
+        return import_list_not_configured()
+    return _("The sheet must be shared with <code>%(email)s</code> (Viewer).") % {
+        "email": esc(email)
+    }
+
+
+def import_list_usage(email: str | None) -> str:
+    return "\n".join(
+        [
+            _(
+                "Send /import_list and the link to a Google Sheet (a form's answers sheet "
+                "works), for example:"
+            ),
+            "<code>/import_list https://docs.google.com/spreadsheets/d/…/edit</code>",
+            _share_hint(email),
+        ]
+    )
+
+
+def import_list_not_a_link(reason: str) -> str:
+    return "❌ " + esc(reason)
+
+
+def import_list_not_configured() -> str:
+    return _(
+        "Lists from Google Sheets are not set up here yet: the admin must set "
+        "GOOGLE_SERVICE_ACCOUNT_FILE (README, “Lists from Google Sheets”)."
+    )
+
+
+def list_import_accepted(run: SyncRun, *, link: str) -> str:
+    return "\n".join(
+        [
+            "🕓 " + _("Loading the list: %(run)s.") % {"run": run_ref(run)},
+            esc(clip(link, 200)),
+            _("I will update this message while it runs and write when it is done."),
+        ]
+    )
+
+
+def lists_overview(items: list, *, share_with: str | None) -> str:
+    """`/lists`: each list with its entries and last load (items: ListOverview)."""
+    if not items:
+        return "\n".join(
+            [
+                _("No lists yet. Load one with /import_list and a sheet's link."),
+                _share_hint(share_with),
+            ]
+        )
+    lines = ["<b>" + ngettext("%(n)d list", "%(n)d lists", len(items)) % {"n": len(items)} + "</b>"]
+    for item in items:
+        icon = "📋" if item.is_active else "💤"
+        lines.append(f"{icon} <b>{esc(item.name)}</b>")
+        lines.append(
+            "   "
+            + _("%(entries)d people: our %(ours)d, new %(new)d")
+            % {"entries": item.entries, "ours": item.ours, "new": item.new}
+        )
+        if item.last_run_id is not None:
+            lines.append(
+                "   "
+                + _("last load: #%(id)s at %(when)s")
+                % {"id": item.last_run_id, "when": when(item.last_loaded_at)}
+            )
+        else:
+            lines.append("   " + _("last load: —"))
+        if item.last_error:
+            lines.append("   ❗ " + esc(clip(item.last_error, 200)))
+        if not item.is_active:
+            lines.append("   " + _("(not re-imported: switched off in the admin)"))
+        lines.append("   " + esc(item.url))
+    lines += ["", _share_hint(share_with)]
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE].rsplit("\n", 1)[0]

@@ -14,9 +14,14 @@ def sync_run_active(*, kind: str) -> SyncRun | None:
     )
 
 
-def sync_run_last_success(*, kind: str, mode: str | None = None) -> SyncRun | None:
-    """The last successful run that wrote (not a dry run), by start time; of `mode` if given."""
+def sync_run_last_success(
+    *, kind: str, mode: str | None = None, whole: bool = False
+) -> SyncRun | None:
+    """The last successful run that wrote (not a dry run), by start time; of `mode` if given;
+    with `whole`, only runs of the whole kind (not asked for a part of it, like one list)."""
     runs = SyncRun.objects.filter(kind=kind, status=SyncRun.Status.SUCCEEDED, dry_run=False)
     if mode is not None:
         runs = runs.filter(mode=mode)
+    if whole:
+        runs = runs.filter(params={})
     return runs.exclude(started_at=None).order_by("-started_at").first()

@@ -12,6 +12,17 @@ import pytest
 from people.models import Human
 from sandbox.google_sheets_emulator import GoogleSheetsEmulator, generate_private_key
 from sandbox.sample_sheets import build_signup_sheet
+
+# The bot in-process against the Telegram emulator (tests/bot/conftest.py).
+from tests.bot.conftest import (  # noqa: F401 - fixtures
+    Chat,
+    bot,
+    bot_settings,
+    member,
+    member_factory,
+    telegram,
+    worker,
+)
 from tests.conftest import run_command
 
 
@@ -85,3 +96,18 @@ def import_list(transactional_db):
 
 def human_of(page_id: str) -> Human:
     return Human.objects.get(notion_page_id=page_id)
+
+
+@pytest.fixture
+def organiser(synced_org, telegram, transactional_db):  # noqa: F811 - the fixture
+    """A member of the synced organisation, writing to the bot."""
+    human = (
+        Human.objects.filter(is_active=True)
+        .exclude(telegram_username=None)
+        .order_by("full_name")
+        .first()
+    )
+    user = telegram.create_user(
+        username=human.telegram_username, first_name=human.full_name.split()[1]
+    )
+    return Chat(telegram, user)
