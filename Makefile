@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint format migrate sync check run demo bench bench-bot messages clean
+.PHONY: help venv test lint format migrate sync check run demo bench bench-bot bench-lists messages clean
 
 help:
 	@echo "make demo   - the whole service offline: emulated Notion and Telegram, chat console"
@@ -50,6 +50,10 @@ run: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.sync_bench $(BENCH_ARGS)
+
+# Lists: a 2,000-row sheet (BENCH_DATABASE_URL=postgres://… for PostgreSQL; SQLite otherwise).
+bench-lists: $(STAMP)
+	$(PY) -m bench.lists_bench $(BENCH_ARGS)
 
 # Refresh locale/*/django.po from the code, then compile the .mo files (committed, so
 # running the service never needs gettext). Needs GNU gettext: apt-get install gettext.
