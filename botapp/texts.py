@@ -378,10 +378,8 @@ def run_finished(run: SyncRun, *, for_subscriber: bool = False) -> str:
             head = _("done in %(duration)s.") % {"duration": duration}
         lines.append(f"{icon} {head}{dry}")
         kind = _kind(run.kind)
-        if kind is not None and kind.summarize is not None:
-            lines += [esc(line) for line in kind.summarize(run)]
-        else:
-            lines.append(counts_line(run))
+        details = kind.summarize(run) if kind is not None and kind.summarize else []
+        lines += [esc(line) for line in details] or [counts_line(run)]
         warnings = _warnings_line(run)
         if warnings:
             lines.append(warnings)

@@ -20,7 +20,6 @@ its tab was renamed). Plus a token request per run.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -53,8 +52,6 @@ from lists.matching import HumanIndex
 from lists.models import ListEntry, PeopleList
 from lists.persons import SKIP_BLANK, SKIP_NO_IDENTITY, Person, persons_of
 from lists.table import read_table
-
-logger = logging.getLogger(__name__)
 
 ENTRY_FIELDS = (
     "row_number",

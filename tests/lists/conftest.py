@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from people.models import Human
 from sandbox.google_sheets_emulator import GoogleSheetsEmulator, generate_private_key
@@ -24,6 +25,15 @@ from tests.bot.conftest import (  # noqa: F401 - fixtures
     worker,
 )
 from tests.conftest import run_command
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Assertions read English (the bot, the CLI and these tests); Russian, the default, comes
+    from the .po and has a test of its own."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,7 @@ from lists.models import ListEntry, PeopleList
 
 
 @pytest.fixture
-def staff(transactional_db, settings) -> Client:
-    settings.LANGUAGE_CODE = "en"
+def staff(transactional_db) -> Client:
     User.objects.create_superuser("admin", "admin@example.org", "pw-for-tests-only")
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.login(username="admin", password="pw-for-tests-only")

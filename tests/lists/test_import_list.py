@@ -12,11 +12,6 @@ from sandbox.sample_sheets import FORM_HEADERS, TAB
 from tests.lists.conftest import human_of
 
 
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"  # assertions read English; Russian comes from the .po
-
-
 @pytest.fixture
 def loaded(signup, import_list):
     result = import_list(signup.url)
@@ -113,6 +108,15 @@ def test_a_first_load_costs_a_token_and_two_reads(loaded, google):
         "spreadsheets.get": 1,
         "values.get": 1,
     }
+
+
+def test_russian_is_what_people_read_by_default(signup, import_list, settings):
+    settings.LANGUAGE_CODE = "ru"
+
+    result = import_list(signup.url)
+
+    assert "наши: 8 (по Telegram 5, по почте 2, по телефону 1)" in result.out
+    assert "пропущено 2: 1 пустая, 1 без имени и контактов" in result.out
 
 
 # --- loading again ---------------------------------------------------------------------------

@@ -13,11 +13,6 @@ from lists.models import ListEntry, PeopleList
 from tests.conftest import run_command
 
 
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-
-
 @pytest.fixture
 def two_lists(google, import_list):
     """Two loaded lists (two tabs of one spreadsheet) and a third switched off."""
