@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint format migrate sync check run demo bench bench-bot bench-webhooks messages clean
+.PHONY: help venv test lint format migrate sync check run demo bench bench-bot bench-webhooks bench-lists messages clean
 
 help:
 	@echo "make demo   - the whole service offline: emulated Notion and Telegram, chat console"
@@ -54,6 +54,10 @@ bench: $(STAMP)
 # Notion webhooks: event received -> database updated, and requests per event in a burst.
 bench-webhooks: $(STAMP)
 	$(PY) -m bench.webhook_bench $(BENCH_ARGS)
+
+# Lists: a 2,000-row sheet (BENCH_DATABASE_URL=postgres://… for PostgreSQL; SQLite otherwise).
+bench-lists: $(STAMP)
+	$(PY) -m bench.lists_bench $(BENCH_ARGS)
 
 # Refresh locale/*/django.po from the code, then compile the .mo files (committed, so
 # running the service never needs gettext). Needs GNU gettext: apt-get install gettext.

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from botapp import dbcalls, handlers, texts
+from botapp import dbcalls, handlers, list_commands, texts
 from botapp.flood import FloodGuard
 from botapp.guard import FLOOD_GUARD, guard
 from botapp.ratelimit import BOT_SHARE, TelegramRateLimiter
@@ -59,6 +59,8 @@ def add_handlers(application: Application) -> None:
             for kind in registry.kinds()
         ],
         CommandHandler("sync_all", handlers.sync_kind_command(registry.ALL)),
+        CommandHandler("import_list", list_commands.import_list),
+        CommandHandler("lists", list_commands.lists),
         CommandHandler("status", handlers.status),
         CommandHandler("history", handlers.history),
         CommandHandler("subscribe", handlers.subscribe),

@@ -84,6 +84,13 @@ def run_ref(run: SyncRun) -> str:
     return f"#{run.pk} {esc(kind_label(run.kind))}"
 
 
+def _kind(name: str) -> registry.SyncKind | None:
+    try:
+        return registry.get(name)
+    except registry.UnknownSyncKind:
+        return None
+
+
 # --- commands menu and help ----------------------------------------------------------
 
 
@@ -93,6 +100,8 @@ def command_descriptions(kinds: Iterable[registry.SyncKind]) -> list[tuple[str, 
         ("sync", _("Sync Notion now (choose what)")),
         *[(k.command, _("Sync: %(label)s") % {"label": k.label}) for k in kinds],
         ("sync_all", _("Sync everything")),
+        ("import_list", _("Load a list of people from Google Sheets")),
+        ("lists", _("Loaded lists and their last load")),
         ("status", _("What is running; last results")),
         ("history", _("Recent syncs")),
         ("subscribe", _("Get told about other syncs")),
@@ -121,6 +130,13 @@ def help_text(kinds: Iterable[registry.SyncKind], *, first_name: str = "") -> st
         lines.append(f"/{kind.command} — {esc(kind.description or kind.label)}")
     lines += [
         "/sync_all — " + _("everything, one after another"),
+        "",
+        "<b>" + _("Lists from Google Sheets") + "</b>",
+        "/import_list "
+        + esc(_("<link>"))
+        + " — "
+        + _("load a sign-up sheet and see who of them are our people and who is new"),
+        "/lists — " + _("the loaded lists and their last load"),
         "",
         "<b>" + _("Follow") + "</b>",
         "/status — " + _("what is running now and how the last syncs ended"),
@@ -354,7 +370,10 @@ def _run_state_line(run: SyncRun, *, fetched: int | None = None, elapsed=None) -
         return f"{icon} {ref}: " + _("waiting for its turn")
     if run.status == SyncRun.Status.RUNNING:
         count = run.fetched if fetched is None else fetched
-        if run.phase == "applying":
+        kind = _kind(run.kind)
+        if kind is not None and kind.progress_text is not None:
+            state = esc(kind.progress_text(run.phase, count))
+        elif run.phase == "applying":
             state = ngettext(
                 "writing changes (%(n)d page fetched)",
                 "writing changes (%(n)d pages fetched)",
@@ -446,7 +465,9 @@ def run_finished(run: SyncRun, *, for_subscriber: bool = False) -> str:
         else:
             head = _("done in %(duration)s.") % {"duration": duration}
         lines.append(f"{icon} {head}{dry}")
-        lines.append(counts_line(run))
+        kind = _kind(run.kind)
+        details = kind.summarize(run) if kind is not None and kind.summarize else []
+        lines += [esc(line) for line in details] or [counts_line(run)]
         warnings = _warnings_line(run)
         if warnings:
             lines.append(warnings)
@@ -620,3 +641,84 @@ def schema_problems(*, kind: str, problems: list[str]) -> str:
         "settings:\n%(problems)s\nSyncs of it will fail until Notion or the mapping "
         "(NOTION_*_FIELDS) is fixed; `manage.py notion_check` shows the details."
     ) % {"kind": esc(kind_label(kind)), "problems": lines}
+
+
+# --- lists from Google Sheets -------------------------------------------------------------
+
+
+def _share_hint(email: str | None) -> str:
+    if not email:
+        return import_list_not_configured()
+    return _("The sheet must be shared with <code>%(email)s</code> (Viewer).") % {
+        "email": esc(email)
+    }
+
+
+def import_list_usage(email: str | None) -> str:
+    return "\n".join(
+        [
+            _(
+                "Send /import_list and the link to a Google Sheet (a form's answers sheet "
+                "works), for example:"
+            ),
+            "<code>/import_list https://docs.google.com/spreadsheets/d/…/edit</code>",
+            _share_hint(email),
+        ]
+    )
+
+
+def import_list_not_a_link(reason: str) -> str:
+    return "❌ " + esc(reason)
+
+
+def import_list_not_configured() -> str:
+    return _(
+        "Lists from Google Sheets are not set up here yet: the admin must set "
+        "GOOGLE_SERVICE_ACCOUNT_FILE (README, “Lists from Google Sheets”)."
+    )
+
+
+def list_import_accepted(run: SyncRun, *, link: str) -> str:
+    return "\n".join(
+        [
+            "🕓 " + _("Loading the list: %(run)s.") % {"run": run_ref(run)},
+            esc(clip(link, 200)),
+            _("I will update this message while it runs and write when it is done."),
+        ]
+    )
+
+
+def lists_overview(items: list, *, share_with: str | None) -> str:
+    """`/lists`: each list with its entries and last load (items: ListOverview)."""
+    if not items:
+        return "\n".join(
+            [
+                _("No lists yet. Load one with /import_list and a sheet's link."),
+                _share_hint(share_with),
+            ]
+        )
+    lines = ["<b>" + ngettext("%(n)d list", "%(n)d lists", len(items)) % {"n": len(items)} + "</b>"]
+    for item in items:
+        icon = "📋" if item.is_active else "💤"
+        lines.append(f"{icon} <b>{esc(item.name)}</b>")
+        lines.append(
+            "   "
+            + _("%(entries)d people: our %(ours)d, new %(new)d")
+            % {"entries": item.entries, "ours": item.ours, "new": item.new}
+        )
+        if item.last_run_id is not None:
+            lines.append(
+                "   "
+                + _("last load: #%(id)s at %(when)s")
+                % {"id": item.last_run_id, "when": when(item.last_loaded_at)}
+            )
+        else:
+            lines.append("   " + _("last load: —"))
+        if item.last_error:
+            lines.append("   ❗ " + esc(clip(item.last_error, 200)))
+        if not item.is_active:
+            lines.append("   " + _("(not re-imported: switched off in the admin)"))
+        lines.append("   " + esc(item.url))
+    lines += ["", _share_hint(share_with)]
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE].rsplit("\n", 1)[0]

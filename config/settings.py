@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "people",
     "directions",
     "botapp",
+    "lists",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +256,7 @@ NOTION_WEBHOOK_COALESCE_MAX_SECONDS = env.float("NOTION_WEBHOOK_COALESCE_MAX_SEC
 NOTION_WEBHOOK_RETRIEVE_MAX = env.int("NOTION_WEBHOOK_RETRIEVE_MAX", default=10)
 # Failed refreshes of an event before it is left to the regular syncs.
 NOTION_WEBHOOK_MAX_ATTEMPTS = env.int("NOTION_WEBHOOK_MAX_ATTEMPTS", default=3)
+
 # --- Logging ----------------------------------------------------------------------------
 # Every line goes through one handler that redacts the secrets (config/log_filters.py).
 # httpx and httpcore log request URLs, which contain the bot token: they stay at WARNING
@@ -290,6 +292,28 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- Google Sheets (lists of people: `import_list`, /import_list, sync kind `lists`) --
+# A service account's JSON key (its `token_uri` is honoured); empty: lists are switched off
+# (left out of `sync all` and the schedules; asking for them says what to set).
+GOOGLE_SERVICE_ACCOUNT_FILE = env("GOOGLE_SERVICE_ACCOUNT_FILE", default="")
+GOOGLE_SHEETS_API_BASE_URL = env(
+    "GOOGLE_SHEETS_API_BASE_URL", default="https://sheets.googleapis.com"
+).rstrip("/")
+# Google allows 60 reads a minute per user (the service account): every process together
+# stays under this ceiling (a limit shared through the database); 0 disables it.
+GOOGLE_SHEETS_MAX_REQUESTS_PER_MINUTE = env.float(
+    "GOOGLE_SHEETS_MAX_REQUESTS_PER_MINUTE", default=50.0
+)
+GOOGLE_SHEETS_BURST = env.int("GOOGLE_SHEETS_BURST", default=5)
+GOOGLE_SHEETS_TIMEOUT = env.float("GOOGLE_SHEETS_TIMEOUT", default=30.0)  # seconds per request
+# Retries of 429 / 5xx / timeouts / dropped connections; the backoff doubles up to the
+# maximum, so the default rides out a whole minute of exhausted quota.
+GOOGLE_SHEETS_MAX_RETRIES = env.int("GOOGLE_SHEETS_MAX_RETRIES", default=6)
+GOOGLE_SHEETS_RETRY_BASE_DELAY = env.float("GOOGLE_SHEETS_RETRY_BASE_DELAY", default=1.0)
+GOOGLE_SHEETS_RETRY_MAX_DELAY = env.float("GOOGLE_SHEETS_RETRY_MAX_DELAY", default=64.0)
+# Phone numbers in sheets written without a country code are read in this region.
+LISTS_PHONE_REGION = env("LISTS_PHONE_REGION", default="RU")
 
 # --- Sync -----------------------------------------------------------------------------
 # Incremental syncs look back this far before the last successful start: Notion rounds

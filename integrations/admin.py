@@ -7,6 +7,7 @@ run goes through the same service as the bot and the CLI (`sync_runs_create`, tr
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.contrib import admin, messages
@@ -107,10 +108,11 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "mode",
                     "dry_run",
                     "allow_mass_deactivation",
+                    "params_display",
                 )
             },
         ),
-        (_("Outcome"), {"fields": ("error_display", "warnings_display")}),
+        (_("Outcome"), {"fields": ("summary_display", "error_display", "warnings_display")}),
         (
             _("Counts"),
             {
@@ -152,6 +154,8 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "error_display",
         "warnings_display",
         "duration_display",
+        "params_display",
+        "summary_display",
     )
 
     class Media:
@@ -223,6 +227,25 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("warnings"))
     def warnings_count(self, run: SyncRun) -> int:
         return len(run.warnings or [])
+
+    @admin.display(description=_("arguments"))
+    def params_display(self, run: SyncRun) -> str:
+        """What the run was asked for beyond its kind (which list to load), if anything."""
+        if not run.params:
+            return "—"
+        return format_html(
+            '<pre class="syncrun-text">{}</pre>',
+            json.dumps(run.params, ensure_ascii=False, indent=1),
+        )
+
+    @admin.display(description=_("summary"))
+    def summary_display(self, run: SyncRun) -> str:
+        """The kind's own account of the run (lists: who was found, who is new)."""
+        kind = registry.get(run.kind) if run.kind in registry.names() else None
+        lines = kind.summarize(run) if kind is not None and kind.summarize is not None else []
+        if not lines:
+            return "—"
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
     @admin.display(description=_("error"))
     def error_display(self, run: SyncRun) -> str:

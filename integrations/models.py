@@ -79,7 +79,23 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     deactivated = models.PositiveIntegerField(_("deactivated"), default=0)
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
-    notion_requests = models.PositiveIntegerField(_("Notion requests"), default=0)
+    notion_requests = models.PositiveIntegerField(
+        _("requests"),
+        default=0,
+        help_text=_("Requests sent to the source: Notion, or Google Sheets for lists."),
+    )
+    params = models.JSONField(
+        _("arguments"),
+        default=dict,
+        blank=True,
+        help_text=_("What the run was asked for beyond its kind (e.g. which list to load)."),
+    )
+    report = models.JSONField(
+        _("report"),
+        default=dict,
+        blank=True,
+        help_text=_("What the kind reported beyond the counts."),
+    )
     warnings = models.JSONField(_("warnings"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True, default="")
     end_notified_at = models.DateTimeField(_("end reported at"), null=True, blank=True)

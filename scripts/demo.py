@@ -1,15 +1,16 @@
 """`make demo`: the whole service offline, in one terminal.
 
-Starts the Notion and Telegram emulators in this process (seeded with the sample
-organisation), migrates a demo SQLite database, creates a demo superuser, runs a first sync
-from the command line, then starts the real `qcluster`, `runbot` and `runserver` as
-subprocesses pointed at the emulators. Then:
+Starts the Notion, Telegram and Google Sheets emulators in this process (seeded with the
+sample organisation and its sign-up sheet), migrates a demo SQLite database, creates a demo
+superuser, runs a first sync from the command line, then starts the real `qcluster`,
+`runbot` and `runserver` as subprocesses pointed at the emulators. Then:
 
 * on a terminal, a chat console: you write to the bot as a member (or `/as outsider`,
   `/as <name>`), and the bot's answers and message edits are printed as they arrive;
 * with stdin not a terminal (CI, `make demo </dev/null`), a scripted conversation: an
-  outsider refused, a member syncing Humans and then Directions, `/status`, `/history`;
-  then the transcript, exit 0.
+  outsider refused, a member syncing Humans and then Directions, `/status`, `/history`,
+  `/import_list` of a sheet nobody shared and of the sign-up sheet, `/lists`; then the
+  transcript, exit 0.
 
 Ctrl-C, an error, SIGTERM or the end of the script: every process it started is stopped
 (each runs in its own process group; see scripts/procs.py).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import os
 import re
 import sqlite3
@@ -42,9 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sandbox.google_sheets_emulator import GoogleSheetsEmulator  # noqa: E402
 from sandbox.notion_emulator import NotionEmulator  # noqa: E402
 from sandbox.notion_webhooks import WebhookSubscription  # noqa: E402
 from sandbox.sample_data import INACTIVE_STATUSES, Organisation, build_organisation  # noqa: E402
+from sandbox.sample_sheets import SignupSheet, build_signup_sheet  # noqa: E402
 from sandbox.telegram_emulator import BotActivity, BotMessage, TelegramEmulator, User  # noqa: E402
 from scripts.procs import (  # noqa: E402
     ProcessGroup,
@@ -56,6 +60,7 @@ WEBHOOK_TOKEN = "secret_demo_notion_webhook_token"
 ADMIN_USER = "demo"
 ADMIN_PASSWORD = "demo-password"  # printed on start: this database lives in var/ on your machine
 NOTION_TOKEN = "secret_demo_notion_token"
+SERVICE_ACCOUNT = "lists-demo@volunteers-demo.iam.gserviceaccount.com"
 TELEGRAM_TOKEN = "7000000001:DEMO-telegram-token"
 OUTSIDER_ID = 555_000_001
 MEMBER_ID_BASE = 700_000_000
@@ -86,6 +91,11 @@ class Demo:
         self.session = uuid.uuid4().hex  # marks every process we start (tests look for it)
         self.notion = NotionEmulator(token=NOTION_TOKEN, latency=args.notion_latency)
         self.telegram = TelegramEmulator(token=TELEGRAM_TOKEN, bot_username="org_demo_bot")
+        self.sheets = GoogleSheetsEmulator()
+        # A key made now (never committed), in var/ beside the demo database.
+        self.key_path = self.db_path.parent / "demo-google-service-account.json"
+        self.signup: SignupSheet | None = None
+        self.unshared: SignupSheet | None = None
         self.processes = ProcessGroup(log_dir=self.log_dir)
         self.org: Organisation | None = None
         self.members: dict[int, Member] = {}
@@ -116,7 +126,7 @@ class Demo:
         assert self.org is not None
         env = dict(os.environ)
         for key in list(env):
-            if key.startswith(("NOTION_", "TELEGRAM_", "SYNC_SCHEDULE_")):
+            if key.startswith(("NOTION_", "TELEGRAM_", "SYNC_SCHEDULE_", "GOOGLE_")):
                 del env[key]  # a developer's real settings never leak into the demo
         env.update(
             {
@@ -142,6 +152,8 @@ class Demo:
                 "TELEGRAM_API_BASE_URL": self.telegram.base_url,
                 "TELEGRAM_WEBHOOK_URL": "",
                 "TELEGRAM_PROGRESS_INTERVAL": "1",
+                "GOOGLE_SERVICE_ACCOUNT_FILE": str(self.key_path),
+                "GOOGLE_SHEETS_API_BASE_URL": self.sheets.base_url,
                 "Q_WORKERS": "1",
             }
         )
@@ -178,6 +190,23 @@ class Demo:
             f"12 directions: the sample organisation)"
         )
         self.say(f"Telegram emulator {self.telegram.base_url}  (bot @org_demo_bot)")
+        self.sheets.start()
+        self.key_path.parent.mkdir(parents=True, exist_ok=True)
+        self.key_path.write_text(json.dumps(self.sheets.add_service_account(SERVICE_ACCOUNT)))
+        self.key_path.chmod(0o600)
+        self.signup = build_signup_sheet(self.sheets, self.org, share_with=SERVICE_ACCOUNT)
+        self.unshared = build_signup_sheet(
+            self.sheets,
+            self.org,
+            share_with=None,
+            seed=2,
+            title="Волонтёры на фестиваль (ответы)",
+        )
+        self.say(
+            f"Sheets emulator   {self.sheets.base_url}  (service account {SERVICE_ACCOUNT})\n"
+            f"  sign-up sheet, shared:  {self.signup.url}\n"
+            f"  another, not shared:    {self.unshared.url}"
+        )
 
     def prepare_database(self) -> None:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -455,6 +484,10 @@ class Demo:
         self.sync_and_wait(member, "/sync_directions")
         self.reply_to(member, self.send(member, "/status"))
         self.reply_to(member, self.send(member, "/history"))
+        assert self.signup is not None and self.unshared is not None
+        self.sync_and_wait(member, f"/import_list {self.unshared.url}")
+        self.sync_and_wait(member, f"/import_list {self.signup.url}")
+        self.reply_to(member, self.send(member, "/lists"))
         time.sleep(0.3)  # let late edits of the last messages print before the transcript
         self.step("Transcript")
         for user in (stranger, member):
@@ -474,6 +507,10 @@ class Demo:
                    /notion               make a change in the emulated Notion (it
                                          reaches the database through the webhook)
                    /rename               rename yourself in Notion, then try /whoami
+                   /import_list {self.signup.url if self.signup else ""}
+                                         load the sample sign-up sheet (shared with the bot)
+                   /import_list {self.unshared.url if self.unshared else ""}
+                                         a sheet nobody shared with the bot
                    /transcript           the whole conversation so far
                    /quit or Ctrl-D or Ctrl-C   stop everything
                 """
@@ -588,6 +625,7 @@ class Demo:
             self.processes.stop(grace=10)
         self.telegram.stop()
         self.notion.stop()
+        self.sheets.stop()
         self.say("Everything the demo started has stopped.")
 
 

@@ -86,7 +86,7 @@ class SharedRateLimit:
         """Block until this request's slot; return how long we waited."""
         if not self.interval:
             return 0.0
-        slot, now = self._reserve()
+        slot, now = self.reserve()
         delay = slot - now
         if delay > 0:
             self._sleep(delay)
@@ -108,7 +108,9 @@ class SharedRateLimit:
         with connection.cursor() as cursor:
             cursor.execute(sql, [seconds + self.tolerance, self.key])
 
-    def _reserve(self) -> tuple[float, float]:
+    def reserve(self) -> tuple[float, float]:
+        """Take the next slot: (when this request may go, now), both on the database's
+        clock, in seconds since the epoch."""
         self._ensure_row()
         sql = _SQL.get(connection.vendor)
         if sql is None:  # another database: a row lock and this host's clock

@@ -102,6 +102,7 @@ def _execute(
         allow_mass_deactivation=run.allow_mass_deactivation,
         since=since,
         gateway_factory=gateway_factory,
+        params=dict(run.params or {}),
         warnings=notes,
     )
     ctx.transaction = lambda: _apply_transaction(run, ctx, recorded)
@@ -163,6 +164,7 @@ def _outcome(ctx: SyncContext) -> dict[str, Any]:
         "counts": ctx.counts.as_dict(),
         "warnings": ctx.final_warnings(),
         "notion_requests": ctx.notion_requests,
+        "report": ctx.report,
     }
 
 

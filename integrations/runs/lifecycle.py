@@ -84,6 +84,7 @@ def sync_runs_create(
     triggered_by=None,
     chat_id: int | None = None,
     claim: bool = False,
+    params: dict[str, Any] | None = None,
 ) -> list[SyncRun]:
     """Queue a run for `kind` (one per kind, in registry order, for `all`): all or none.
 
@@ -99,6 +100,7 @@ def sync_runs_create(
         triggered_by=triggered_by,
         chat_id=chat_id,
         claim=claim,
+        params=params,
     )
 
 
@@ -111,8 +113,10 @@ def sync_chain_create(
     triggered_by=None,
     chat_id: int | None = None,
     claim: bool = False,
+    params: dict[str, Any] | None = None,
 ) -> list[SyncRun]:
-    """Queue one run per (kind, mode) step, executed in that order: all or none."""
+    """Queue one run per (kind, mode) step, executed in that order: all or none. `params`
+    (what the door asked for beyond the kind: which list to load) go to every run."""
     steps = list(steps)
     for attempt in range(3):
         now = timezone.now()
@@ -130,6 +134,7 @@ def sync_chain_create(
                         allow_mass_deactivation=allow_mass_deactivation,
                         triggered_by=triggered_by,
                         chat_id=chat_id,
+                        params=params or {},
                         status=Status.QUEUED,
                         **claimed,
                     )
@@ -228,6 +233,7 @@ def sync_run_succeed(
     counts: dict[str, int],
     warnings: list[str],
     notion_requests: int,
+    report: dict[str, Any] | None = None,
 ) -> SyncRun:
     """running -> succeeded. Called inside the apply transaction, the outcome commits with
     the data it describes."""
@@ -237,6 +243,7 @@ def sync_run_succeed(
         error="",
         warnings=warnings,
         notion_requests=notion_requests,
+        report=report or {},
         **counts,
     )
 

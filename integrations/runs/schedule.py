@@ -64,7 +64,7 @@ def due_mode(*, kind: str, now: datetime) -> str | None:
 
 
 def full_run_due(*, kind: str, now: datetime) -> bool:
-    last = selectors.sync_run_last_success(kind=kind, mode=Mode.FULL)
+    last = selectors.sync_run_last_success(kind=kind, mode=Mode.FULL, whole=True)
     if last is not None:
         try:
             due_at = croniter(settings.SYNC_SCHEDULE_FULL, timezone.localtime(now)).get_prev(

@@ -87,11 +87,16 @@ class SyncContext:
     #: called inside the apply transaction after the kind's writes (the webhook events the
     #: run applied are marked there, with the data)
     on_applied: list[Callable[[], None]] = field(default_factory=list)
+    #: what the run was asked for beyond kind and mode (`SyncRun.params`: which list...)
+    params: dict[str, Any] = field(default_factory=dict)
+    #: what the kind reports beyond the counts, kept on the run (`SyncRun.report`)
+    report: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     counts: SyncCounts = field(default_factory=SyncCounts)
     started: float = field(default_factory=time.monotonic)
     _dropped_warnings: int = 0
     _gateway: Any = None
+    _clients: list[Any] = field(default_factory=list)
 
     @property
     def full(self) -> bool:
@@ -137,13 +142,23 @@ class SyncContext:
             self._gateway = self.gateway_factory()
         return self._gateway
 
+    def use_client(self, client: T) -> T:
+        """A client of another source (Google Sheets) this run talks through: its
+        `requests` count as the run's requests, and it is closed with the run."""
+        self._clients.append(client)
+        return client
+
     @property
     def notion_requests(self) -> int:
-        return self._gateway.requests if self._gateway is not None else 0
+        """Requests this run sent to its source (`SyncRun.notion_requests`)."""
+        own = self._gateway.requests if self._gateway is not None else 0
+        return own + sum(client.requests for client in self._clients)
 
     def close(self) -> None:
         if self._gateway is not None:
             self._gateway.close()
+        for client in self._clients:
+            client.close()
 
 
 @contextlib.contextmanager

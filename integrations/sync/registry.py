@@ -36,7 +36,21 @@ class SyncKind:
     # Whether a Notion page id is one of this kind's records (a webhook event about a page
     # that moved out of the kind's data source names its new parent, not ours).
     has_page: Callable[[str], bool] | None = None
+    #: Whether the kind can run here (its source is configured): a disabled kind is left out
+    #: of `all` and so of the schedules; asked for by name, its run fails saying what to set.
+    enabled: Callable[[], bool] | None = None
+    #: Lines that describe a finished run better than the generic counts (the bot's end
+    #: message and the CLI show them instead): `summarize(run) -> [plain text]`, from the
+    #: run's own fields (`report`), no database access.
+    summarize: Callable[[Any], list[str]] | None = None
+    #: The running state in the bot's progress message, when "fetching from Notion: N
+    #: pages" does not fit the kind: `progress_text(phase, fetched) -> plain text`.
+    progress_text: Callable[[str, int], str] | None = None
     extra: dict = field(default_factory=dict)
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.enabled is None or bool(self.enabled())
 
     @property
     def command(self) -> str:
@@ -75,9 +89,9 @@ def choices() -> list[str]:
 
 
 def expand(name: str) -> list[str]:
-    """`all` -> every kind in order; a kind -> itself."""
+    """`all` -> every enabled kind in order; a kind -> itself."""
     if name == ALL:
-        return names()
+        return [k.name for k in kinds() if k.is_enabled]
     get(name)
     return [name]
 

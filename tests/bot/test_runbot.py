@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
+from integrations.sync import registry
 from sandbox.telegram_emulator import TelegramEmulator
 
 
@@ -14,7 +15,8 @@ def test_menu_is_registered_in_russian_and_english(bot, telegram):
     assert {"ru", "en"} <= scopes
     english = next(v for (_s, lang), v in telegram.commands.items() if lang == "en")
     commands = [c["command"] for c in english]
-    assert commands[:4] == ["sync", "sync_humans", "sync_directions", "sync_all"]
+    per_kind = [kind.command for kind in registry.kinds()]  # sync_humans, sync_directions…
+    assert commands[: len(per_kind) + 2] == ["sync", *per_kind, "sync_all"]
     assert {"status", "history", "subscribe", "unsubscribe", "whoami", "help"} <= set(commands)
 
 

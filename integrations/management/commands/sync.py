@@ -1,22 +1,18 @@
-"""`manage.py sync {humans,directions,all}`: run a sync now, in this process.
+"""`manage.py sync {humans,directions,lists,all}`: run a sync now, in this process.
 
 Exit codes: 0 success, 1 failure, 2 another run of that kind is active.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations import services
+from integrations import cli, services
 from integrations.models import SyncRun
 from integrations.sync import registry
-from integrations.sync.base import Progress
-from integrations.text import format_duration, run_table
 
 
 class Command(BaseCommand):
@@ -49,7 +45,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        tty = sys.stdout.isatty()
         # This door may run where no worker (and so no reaper schedule) does: release the
         # locks of runs whose process died before asking for a new one.
         services.sync_runs_reap_stale()
@@ -63,76 +58,11 @@ class Command(BaseCommand):
                 claim=True,
             )
         except services.SyncAlreadyActive as busy:
-            run = busy.run
-            who = run.triggered_by or run.get_trigger_display()
-            self.stderr.write(
-                _(
-                    "Another %(kind)s sync is active: #%(id)s (%(status)s, started by %(who)s at "
-                    "%(when)s). Wait for it to finish."
-                )
-                % {
-                    "kind": run.kind,
-                    "id": run.pk,
-                    "status": run.get_status_display(),
-                    "who": who,
-                    "when": timezone.localtime(run.started_at or run.queued_at).strftime(
-                        "%Y-%m-%d %H:%M:%S"
-                    ),
-                }
-            )
+            self.stderr.write(cli.busy_message(busy.run))
             sys.exit(2)
         ids = ", ".join(f"#{r.pk} {r.kind}" for r in runs)
         self.stdout.write(_("Started %(runs)s") % {"runs": ids})
-
-        def on_progress(run: SyncRun, progress: Progress) -> None:
-            if tty:
-                phase = _("writing") if progress.phase == "applying" else _("fetching")
-                self.stdout.write(
-                    f"\r\033[K#{run.pk} {run.kind}: {phase}, "
-                    + _("%(n)d pages") % {"n": progress.fetched}
-                    + f", {format_duration(progress.elapsed)}   ",
-                    ending="",
-                )
-                self.stdout.flush()
-
-        # The summary below says why a run failed; the executor's log line would repeat it.
-        executor_log = logging.getLogger("integrations.runs.executor")
-        level = executor_log.level
-        executor_log.setLevel(logging.ERROR)
-        try:
-            done = services.sync_runs_execute(runs=runs, on_progress=on_progress)
-        except (KeyboardInterrupt, services.RunInterrupted) as exc:
-            if tty:
-                self.stdout.write("")
-            for run in runs:
-                run.refresh_from_db()
-            self.stdout.write(run_table(runs))
-            self.stderr.write(
-                _(
-                    "Stopped (%(what)s): the run that was going wrote nothing; runs shown as "
-                    "succeeded had already written their changes."
-                )
-                % {"what": getattr(exc, "signal_name", "Ctrl-C")}
-            )
-            raise SystemExit(130 if isinstance(exc, KeyboardInterrupt) else exc.code) from None
-        finally:
-            executor_log.setLevel(level)
-        if tty:
-            self.stdout.write("")
-        self.stdout.write(run_table(done))
-        for run in done:
-            if run.warnings:
-                self.stdout.write(
-                    _("#%(id)s warnings (%(n)d):") % {"id": run.pk, "n": len(run.warnings)}
-                )
-                for warning in run.warnings[:20]:
-                    self.stdout.write(f"  - {warning}")
-                if len(run.warnings) > 20:
-                    self.stdout.write(
-                        "  " + _("… %(n)d more in the admin.") % {"n": len(run.warnings) - 20}
-                    )
-            if run.error:
-                self.stderr.write(f"#{run.pk} {run.kind}: {run.error}")
+        done = cli.execute_and_report(self, runs)
         if any(r.status == SyncRun.Status.FAILED for r in done):
             raise CommandError(_("Sync failed."), returncode=1)
         if any(r.dry_run for r in done):

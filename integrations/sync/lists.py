@@ -1,0 +1,30 @@
+"""Sync kind `lists`: Google Sheets lists of people -> lists.ListEntry, matched to Humans.
+
+A run re-imports every active list, or the one list `import_list` asked for (its params).
+The work is the lists app's (`lists.loading`); this module only registers the kind. Without
+a service account key (GOOGLE_SERVICE_ACCOUNT_FILE) the kind is disabled: left out of `all`
+and the schedules, and a run asked for by name fails saying what to set.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy
+
+from integrations.sheets.factory import google_configured
+from integrations.sync import registry
+from lists.loading import ListsRun
+from lists.text import progress_text, run_summary
+
+registry.register(
+    registry.SyncKind(
+        name="lists",  # -> /sync_lists, `sync lists`
+        label=gettext_lazy("Lists"),
+        description=gettext_lazy("re-import every list from Google Sheets"),
+        run=ListsRun.execute,  # a new ListsRun for every run
+        order=30,  # after humans (10) and directions (20): matches use the fresh Humans
+        supports_incremental=False,  # a sheet has no change feed: the nightly full run
+        enabled=google_configured,
+        summarize=run_summary,
+        progress_text=progress_text,
+    )
+)

@@ -1,0 +1,108 @@
+"""Lists in the admin: last load and counts, entries by what matched, the CSV of the people
+not found among Humans, the column mapping edited in a form."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from integrations.models import SyncRun
+from lists.models import ListEntry, PeopleList
+
+
+@pytest.fixture
+def staff(transactional_db) -> Client:
+    admin = User.objects.create_superuser("admin", "admin@example.org", "pw-for-tests-only")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(admin)  # django-axes authenticates only with a request
+    return client
+
+
+@pytest.fixture
+def loaded(signup, import_list):
+    assert import_list(signup.url).code == 0
+    return PeopleList.objects.get()
+
+
+def test_the_list_of_lists_shows_counts_and_the_last_load(staff, loaded):
+    page = staff.get("/admin/lists/peoplelist/").content.decode()
+
+    run = SyncRun.objects.get(kind="lists")
+    assert loaded.name in page
+    assert f"#{run.pk}" in page
+    assert ">14<" in page and ">8<" in page  # entries, our people
+    assert "Open the sheet" in page
+    assert "Add list" not in page  # lists are added by loading them
+
+
+def test_a_lists_page_shows_what_its_last_load_found(staff, loaded):
+    page = staff.get(f"/admin/lists/peoplelist/{loaded.pk}/change/").content.decode()
+
+    assert "our people: 8 (by Telegram 5, by e-mail 2, by phone 1)" in page
+    assert "«Ваш ник в Telegram»" in page  # the headers as read
+
+
+def test_entries_filter_by_what_matched(staff, loaded):
+    by_phone = staff.get("/admin/lists/listentry/?match__exact=phone").content.decode()
+    new = staff.get("/admin/lists/listentry/?found=no").context["cl"].result_count
+
+    (phone_entry,) = ListEntry.objects.filter(match="phone")
+    assert phone_entry.full_name in by_phone
+    assert new == ListEntry.objects.filter(match="").count() == 6
+
+
+def test_an_entry_links_to_its_human_and_to_its_row_in_the_sheet(staff, loaded):
+    entry = ListEntry.objects.filter(match="telegram").select_related("human").first()
+
+    page = staff.get(f"/admin/lists/listentry/{entry.pk}/change/").content.decode()
+
+    assert f"/admin/people/human/{entry.human_id}/change/" in page
+    assert f"#gid=0&amp;range=A{entry.row_number}" in page
+
+
+def test_search_finds_an_entry_by_a_handle_written_with_at(staff, loaded):
+    entry = ListEntry.objects.exclude(telegram_username=None).first()
+
+    found = staff.get("/admin/lists/listentry/", {"q": f"@{entry.telegram_username.title()}"})
+
+    assert list(found.context["cl"].result_list) == [entry]
+
+
+def test_the_people_not_found_export_as_csv_for_notion(staff, loaded):
+    response = staff.post(
+        "/admin/lists/listentry/",
+        {
+            "action": "export_not_found",
+            "_selected_action": list(ListEntry.objects.values_list("pk", flat=True)),
+        },
+    )
+
+    text = response.content.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert response["Content-Type"].startswith("text/csv")
+    assert lines[0].startswith("Full name,Telegram,E-mail,Phone")
+    assert len(lines) == 1 + 6
+    assert "Белкина Варвара Андреевна,@varya_belkina,varya.belkina@yandex.ru,+79264102231" in text
+
+
+def test_the_column_mapping_is_edited_in_a_form(staff, loaded):
+    url = f"/admin/lists/peoplelist/{loaded.pk}/change/"
+    form = {f"column_{k}": v for k, v in loaded.columns.items()}
+
+    response = staff.post(url, {"name": "Субботник", "is_active": "on", **form, "column_phone": ""})
+
+    loaded.refresh_from_db()
+    assert response.status_code == 302
+    assert loaded.name == "Субботник"
+    assert loaded.columns["phone"] == ""
+    assert loaded.columns["telegram"] == "Ваш ник в Telegram"
+
+
+def test_the_runs_page_shows_what_was_asked_and_found(staff, loaded):
+    run = SyncRun.objects.get(kind="lists")
+
+    page = staff.get(f"/admin/integrations/syncrun/{run.pk}/change/").content.decode()
+
+    assert loaded.spreadsheet_id in page
+    assert "new (not among our people): 6" in page
