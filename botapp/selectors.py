@@ -82,7 +82,9 @@ def subscriptions_for_run(*, run: SyncRun) -> list[Subscription]:
     """
     if run.status == SyncRun.Status.SKIPPED:
         return []
-    if run.trigger == SyncRun.Trigger.WEBHOOK and run.status != SyncRun.Status.FAILED:
+    if run.trigger == SyncRun.Trigger.WEBHOOK and (
+        run.status != SyncRun.Status.FAILED or _refresh_failed_before(run)
+    ):
         return []
     subs = _deliverable(Subscription.objects.filter(scope__in=Subscription.RUN_SCOPES))
     if run.status != SyncRun.Status.FAILED:
@@ -92,6 +94,18 @@ def subscriptions_for_run(*, run: SyncRun) -> list[Subscription]:
     if run.triggered_by_id is not None:
         subs = subs.exclude(Q(chat_id__gt=0) & Q(human_id=run.triggered_by_id))
     return list(subs.order_by("id"))
+
+
+def _refresh_failed_before(run: SyncRun) -> bool:
+    """Whether the webhook refresh of the kind before this one failed too: subscribers hear
+    of the first failure of a series, not of every retry during an outage."""
+    previous = (
+        SyncRun.objects.filter(kind=run.kind, trigger=SyncRun.Trigger.WEBHOOK, pk__lt=run.pk)
+        .order_by("-pk")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return previous == SyncRun.Status.FAILED
 
 
 def subscriptions_for_access(*, except_human_id: int | None = None) -> list[Subscription]:

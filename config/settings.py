@@ -254,8 +254,10 @@ NOTION_WEBHOOK_COALESCE_SECONDS = env.float("NOTION_WEBHOOK_COALESCE_SECONDS", d
 NOTION_WEBHOOK_COALESCE_MAX_SECONDS = env.float("NOTION_WEBHOOK_COALESCE_MAX_SECONDS", default=5.0)
 # Up to this many named pages are read one by one; more, and one query reads what changed.
 NOTION_WEBHOOK_RETRIEVE_MAX = env.int("NOTION_WEBHOOK_RETRIEVE_MAX", default=10)
-# Failed refreshes of an event before it is left to the regular syncs.
+# Failed refreshes of an event before it is left to the regular syncs, and how long a
+# refresh waits after a failed one (Notion down: one failed run per event would flood).
 NOTION_WEBHOOK_MAX_ATTEMPTS = env.int("NOTION_WEBHOOK_MAX_ATTEMPTS", default=3)
+NOTION_WEBHOOK_RETRY_SECONDS = env.int("NOTION_WEBHOOK_RETRY_SECONDS", default=60)
 
 # --- Logging ----------------------------------------------------------------------------
 # Every line goes through one handler that redacts the secrets (config/log_filters.py).

@@ -35,6 +35,10 @@ class WebhookStateMixin:
         extra_context = dict(extra_context or {})
         extra_context["webhook_state"] = state
         extra_context["webhook_key_state"] = KEY_STATES[state.key]
+        labels = dict(NotionWebhookEvent.Status.choices)
+        extra_context["webhook_by_status"] = [
+            (labels.get(status, status), count) for status, count in state.by_status.items()
+        ]
         extra_context["webhook_url"] = request.build_absolute_uri(reverse("notion_webhook"))
         return super().changelist_view(request, extra_context)
 
@@ -63,15 +67,42 @@ class NotionWebhookEventAdmin(WebhookStateMixin, ReadOnlyAdminMixin, admin.Model
 
 
 @admin.register(NotionWebhookHandshake)
-class NotionWebhookHandshakeAdmin(WebhookStateMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("token", "received_at", "remote_addr", "confirmed_at", "confirmed_by")
-    actions = ("confirm",)
+class NotionWebhookHandshakeAdmin(WebhookStateMixin, admin.ModelAdmin):
+    """Superusers only: a token here may become the key that verifies events. Junk sent by
+    strangers is deleted here (the table keeps the first unconfirmed ones)."""
+
+    list_display = (
+        "token",
+        "received_at",
+        "remote_addr",
+        "forwarded_for",
+        "confirmed_at",
+        "confirmed_by",
+    )
+    actions = ("confirm",)  # and the site-wide delete, for superusers
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
 
     def has_confirm_permission(self, request) -> bool:
         return request.user.is_superuser
 
     @admin.action(
-        description=_("Confirm: verify events with this token (the one Notion shows)"),
+        description=_(
+            "Confirm: verify events with this token (the one you paste into Notion's Verify)"
+        ),
         permissions=["confirm"],
     )
     def confirm(self, request, queryset) -> None:

@@ -221,6 +221,13 @@ class NotionWebhookHandshake(models.Model):
     token = models.CharField(_("verification token"), max_length=200, unique=True)
     received_at = models.DateTimeField(_("received at"))
     remote_addr = models.CharField(_("sent from"), max_length=64, blank=True, default="")
+    forwarded_for = models.CharField(
+        _("forwarded for"),
+        max_length=200,
+        blank=True,
+        default="",
+        help_text=_("X-Forwarded-For as the proxy passed it (the client may have forged it)."),
+    )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -254,3 +261,19 @@ class WebhookTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.count}"
+
+
+class WebhookRefreshTicket(models.Model):
+    """At most one queued "refresh after the events are quiet" task per kind: a burst of
+    events asks for one. `queued_at` is cleared when the task starts its run; a ticket
+    older than a few minutes is taken for lost (the worker died) and queued again."""
+
+    kind = models.CharField(_("kind"), max_length=50, primary_key=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook refresh ticket")
+        verbose_name_plural = _("webhook refresh tickets")
+
+    def __str__(self) -> str:
+        return self.kind

@@ -29,11 +29,25 @@ def reap_stale_runs() -> int:
     return len(services.sync_runs_reap_stale())
 
 
-def refresh_pending_webhook_events() -> int:
-    """The webhook's safety net (every minute): events waiting while no refresh came."""
-    from integrations.webhooks.services import webhook_refresh_pending
+def refresh_webhook_events(kind: str) -> str:
+    """Once the kind's webhook events are quiet, refresh the pages they name."""
+    from integrations.webhooks.services import webhook_refresh_run
 
-    return len(webhook_refresh_pending(older_than=5))
+    run = webhook_refresh_run(kind=kind)
+    return f"#{run.pk} {run.kind} {run.status}" if run else "nothing to refresh"
+
+
+def refresh_pending_webhook_events() -> int:
+    """The webhook's safety net (every minute): events waiting while no refresh came, and
+    schema checks that never ran."""
+    from integrations.webhooks.services import (
+        webhook_refresh_pending,
+        webhook_schema_checks_pending,
+    )
+
+    return len(webhook_refresh_pending(older_than=5)) + webhook_schema_checks_pending(
+        older_than=120
+    )
 
 
 def notion_schema_check(kind: str, event_pk: int | None = None) -> list[str]:
@@ -41,3 +55,9 @@ def notion_schema_check(kind: str, event_pk: int | None = None) -> list[str]:
     from integrations.webhooks.services import webhook_schema_recheck
 
     return webhook_schema_recheck(kind=kind, event_pk=event_pk)
+
+
+def prune_webhook_events() -> int:
+    from integrations.webhooks.services import webhook_events_prune
+
+    return webhook_events_prune()

@@ -329,7 +329,17 @@ def _validation(message: str) -> ApiError:
 
 
 class _Page:
-    __slots__ = ("blob", "created", "db", "edited", "id", "in_trash", "number", "props")
+    __slots__ = (
+        "blob",
+        "created",
+        "db",
+        "edited",
+        "id",
+        "in_trash",
+        "number",
+        "outside",
+        "props",
+    )
 
     def __init__(self, page_id, db, created, edited, in_trash, props, number):
         self.id: str = page_id
@@ -340,6 +350,8 @@ class _Page:
         self.props: dict[str, Any] = props
         self.number: int = number
         self.blob: bytes | None = None  # serialized page object (truncated like Notion)
+        #: the page it was moved under, out of its database (then it keeps only its title)
+        self.outside: str | None = None
 
 
 @dataclass(eq=False)
@@ -946,6 +958,7 @@ class NotionEmulator:
             del page.db.pages[page.id]
             page.db._cache.clear()
             page.db = target
+            page.outside = None
             target.pages[page.id] = page
             page.props = {
                 **target._defaults,
@@ -956,6 +969,22 @@ class NotionEmulator:
             target._cache.clear()
         self._emit(
             "page.moved", {"id": page.id, "type": "page"}, {"parent": self._page_parent(target)}
+        )
+
+    def move_page_under_page(self, page_id: str, parent_page_id: str) -> None:
+        """Move a page out of its database, under an ordinary page (an "Archive" page, say):
+        it leaves the database's queries and keeps only its title (``page.moved``)."""
+        with self._lock:
+            page = self._page(page_id)
+            page.db.pages.pop(page.id, None)
+            page.db._cache.clear()
+            page.outside = parent_page_id
+            page.edited = _to_epoch(time.time())
+            page.blob = None
+        self._emit(
+            "page.moved",
+            {"id": page.id, "type": "page"},
+            {"parent": {"id": parent_page_id, "type": "page"}},
         )
 
     def rename_property(self, database_id: str | Database, old: str, new: str) -> None:
@@ -1200,6 +1229,8 @@ class NotionEmulator:
         stored = page.props
         for name, schema in db.properties.items():
             ptype = schema["type"]
+            if page.outside and ptype != "title":
+                continue  # a page outside a database has only its title
             if ptype == "created_time":
                 value: Any = created
             elif ptype == "last_edited_time":
@@ -1230,11 +1261,15 @@ class NotionEmulator:
             "last_edited_by": user,
             "cover": None,
             "icon": None,
-            "parent": {
-                "type": "data_source_id",
-                "data_source_id": db.data_source_id,
-                "database_id": db.database_id,
-            },
+            "parent": (
+                {"type": "page_id", "page_id": page.outside}
+                if page.outside
+                else {
+                    "type": "data_source_id",
+                    "data_source_id": db.data_source_id,
+                    "database_id": db.database_id,
+                }
+            ),
             "archived": False,
             "in_trash": page.in_trash,
             "is_locked": False,

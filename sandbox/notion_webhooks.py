@@ -102,6 +102,7 @@ class WebhookSubscription:
         self._numbers = itertools.count()
         self._queue: list[_Delivery] = []
         self._faults: dict[str, int] = {}
+        self._in_flight = 0
         self._cond = threading.Condition()
         self._stop = False
         self._unlisten = None
@@ -162,10 +163,10 @@ class WebhookSubscription:
 
     # ------------------------------------------------------------------ waiting
     def wait_idle(self, timeout: float = 30.0) -> None:
-        """Until every change so far has been delivered (or given up)."""
+        """Until every change so far has been delivered and answered (or given up)."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._pending or self._queue:
+            while self._pending or self._queue or self._in_flight:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"webhooks not delivered within {timeout:g}s")
@@ -229,6 +230,7 @@ class WebhookSubscription:
                 ready = [d for d in self._queue if d.due <= now]
                 for delivery in ready:
                     self._queue.remove(delivery)
+                self._in_flight += len(ready)
                 if not ready:
                     self._cond.wait(0.02)
                     continue
@@ -262,6 +264,7 @@ class WebhookSubscription:
             signature = None
         status = self._post(body, signature=signature)
         with self._cond:
+            self._in_flight -= 1
             self.delivered.append(
                 Delivered(
                     event["id"], event["type"], event["entity"]["id"], delivery.attempt, status

@@ -9,12 +9,14 @@ endpoint reads the stored data source ids to tell which kind an event is for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from integrations.models import NotionSource
+
+_LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # older than any NOTION_SCHEMA_MAX_AGE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,9 @@ def notion_source_resolve(
 
 def notion_source_forget(*, kind: str) -> None:
     """The stored schema is out of date (a schema webhook, a page without a mapped
-    property): the next run reads it from Notion."""
-    NotionSource.objects.filter(kind=kind).delete()
+    property): the next run reads it from Notion. The data source id stays: the webhook
+    still needs it to tell which kind an event is for."""
+    NotionSource.objects.filter(kind=kind).update(resolved_at=_LONG_AGO)
 
 
 def notion_source_kind(*, data_source_id: str) -> str | None:

@@ -383,8 +383,10 @@ class NotionModelSync:
                 if pk is not None:
                     gone.append(pk)
                 continue
+            # Ours only while its parent is our data source: a page moved under an ordinary
+            # page (an "Archive") or to the workspace has no data source at all.
             parent = page.get("parent") or {}
-            moved = parent.get("data_source_id") not in (None, self.schema.data_source_id)
+            moved = parent.get("data_source_id") != self.schema.data_source_id
             if page.get("in_trash") or page.get("archived") or moved:
                 if pk is not None:
                     gone.append(pk)

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import logging
 
-from integrations.models import NotionWebhookEvent
-
 logger = logging.getLogger(__name__)
 
 
 def on_sync_run_finished(sender, run, **kwargs) -> None:
     if run.trigger == "webhook" and run.status == "failed":
-        return  # retried by the minute schedule, not in a loop of failures
+        return  # retried by the minute schedule after a back-off, not in a loop of failures
     try:
-        waiting = NotionWebhookEvent.objects.filter(
-            kind=run.kind, status=NotionWebhookEvent.Status.PENDING
-        ).exists()
-        if waiting:
-            from integrations.webhooks.services import webhook_refresh_request
+        from integrations.webhooks.services import webhook_refresh_pending
 
-            webhook_refresh_request(kind=run.kind)
+        webhook_refresh_pending(kinds=[run.kind])
     except Exception:
         logger.exception("Refresh after run #%s not asked for", run.pk)

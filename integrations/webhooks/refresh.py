@@ -35,8 +35,8 @@ class RefreshPlan:
 
 
 def refresh_plan(*, run: SyncRun) -> RefreshPlan:
-    """Wait until the kind's events are quiet (a burst is one run), then take them all."""
-    _wait_until_quiet(run.kind)
+    """Take every event of the run's kind that waits (the task that started the run waited
+    until they were quiet: a burst is one run)."""
     with transaction.atomic():
         waiting = Event.objects.filter(kind=run.kind, status=Event.Status.PENDING).filter(
             Q(type__in=PAGE_EVENTS) | Q(type__in=CONTENT_EVENTS)
@@ -80,7 +80,9 @@ def refresh_failed(*, run: SyncRun) -> int:
     )
 
 
-def _wait_until_quiet(kind: str) -> None:
+def wait_until_quiet(kind: str) -> None:
+    """Until no event of the kind arrived for NOTION_WEBHOOK_COALESCE_SECONDS, at most
+    NOTION_WEBHOOK_COALESCE_MAX_SECONDS (a page edited without pause is refreshed anyway)."""
     quiet = settings.NOTION_WEBHOOK_COALESCE_SECONDS
     deadline = time.monotonic() + settings.NOTION_WEBHOOK_COALESCE_MAX_SECONDS
     while time.monotonic() < deadline:

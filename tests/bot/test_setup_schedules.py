@@ -31,6 +31,11 @@ def test_creates_incremental_full_and_reaper_schedules(db):
             "",
             "* * * * *",
         ),
+        "integrations: prune old webhook events": (
+            "integrations.tasks.prune_webhook_events",
+            "",
+            "50 4 * * *",
+        ),
         "integrations: stale run reaper": ("integrations.tasks.reap_stale_runs", "", "* * * * *"),
         "integrations: prune old access attempts": (
             "botapp.tasks.prune_access_attempts",
@@ -47,10 +52,10 @@ def test_running_it_again_updates_instead_of_duplicating(db, settings):
 
     result = run_command("setup_schedules")
 
-    assert Schedule.objects.count() == 5
+    assert Schedule.objects.count() == 6
     assert schedules()["integrations: nightly full sync of everything"][2] == "0 4 * * *"
     assert "updated    integrations: nightly full sync of everything" in result.out
-    assert result.out.count("unchanged") == 4
+    assert result.out.count("unchanged") == 5
 
 
 def test_a_bad_cron_string_is_one_clear_line(db, settings):

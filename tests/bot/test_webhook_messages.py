@@ -27,9 +27,10 @@ def refresh_for(org, page_id: str, worker) -> None:
     worker.run_queued()
 
 
-def test_a_subscriber_hears_nothing_of_a_refresh_and_of_its_failure(
-    bot, org_member, org, notion, telegram, worker, sync
+def test_a_subscriber_hears_of_the_first_failed_refresh_only(
+    bot, org_member, org, notion, telegram, worker, sync, settings
 ):
+    settings.NOTION_WEBHOOK_RETRY_SECONDS = 0
     assert sync("humans").code == 0
     worker.run_queued()
     subscribe(org_member, telegram)
@@ -41,9 +42,13 @@ def test_a_subscriber_hears_nothing_of_a_refresh_and_of_its_failure(
     refresh_for(org, org.active_human_ids[4], worker)  # fails: the subscriber is told
 
     told = telegram.wait_for_message(org_member.id, after=before)
+    refresh_for(org, org.active_human_ids[5], worker)  # fails again: a retry, not news
+
     assert quiet == []
     assert "a change in Notion" in told.text
     assert "❌" in told.text or "failed" in told.text.lower()
+    later = [m for m in org_member.messages() if m.message_id > told.message_id]
+    assert later == []
 
 
 def test_subscribers_hear_when_a_schema_change_breaks_the_mapping(

@@ -99,6 +99,11 @@ def test_scripted_demo_shows_a_members_sync_from_start_to_end(tmp_path):
         runs.append(run)
     assert runs[0] != runs[1]
     assert "/status" in member and "/history" in member
+    # The webhook step: a rename in Notion is in the database, and /whoami says so.
+    renamed = re.search(r"\(in Notion: .+ is now (.+)\)", output).group(1)
+    assert "the webhook brought it into the database" in output
+    whoami = member[member.index("): /whoami") :]
+    assert renamed in whoami.split("\n#")[1], whoami[:400]
     assert "Admin: http://127.0.0.1:" in output
     assert_nothing_left(tmp_path)
 

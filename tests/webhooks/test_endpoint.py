@@ -174,3 +174,33 @@ def test_oversized_body_and_get_are_refused(client, keyed, db):
 
     assert big.status_code == 413
     assert get.status_code == 405
+
+
+def test_a_flood_of_handshakes_keeps_the_first_ones(client, settings, db):
+    settings.NOTION_WEBHOOK_VERIFICATION_TOKEN = ""
+    client.post(URL, data={"verification_token": "secret_real"}, content_type="application/json")
+    for n in range(40):
+        client.post(URL, data={"verification_token": f"junk_{n}"}, content_type="application/json")
+
+    tokens = set(NotionWebhookHandshake.objects.values_list("token", flat=True))
+    assert "secret_real" in tokens
+    assert len(tokens) == 20
+
+
+def test_no_handshake_is_kept_when_the_token_is_set(client, keyed, db):
+    answer = client.post(URL, data={"verification_token": "x"}, content_type="application/json")
+
+    assert answer.status_code == 200
+    assert not NotionWebhookHandshake.objects.exists()
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(client, keyed, db):
+    answer = client.post(URL, data=b"[" * 60_000, content_type="application/json")
+
+    assert answer.status_code == 400
+
+
+def test_a_forged_signed_body_is_refused_before_it_is_read(client, keyed, db):
+    answer = post(client, None, raw=b"[" * 60_000, signature="sha256=" + "0" * 64)
+
+    assert answer.status_code == 401

@@ -4,6 +4,7 @@ qcluster processes, the emulator delivering signed webhooks over HTTP."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from integrations import services
 from integrations.models import NotionSource, NotionWebhookEvent, SyncRun, WebhookTally
@@ -98,14 +99,44 @@ def test_duplicate_deliveries_are_applied_once(mirrored, notion_server, webhooks
 
 def test_events_delivered_out_of_order_end_in_notions_state(mirrored, notion_server, webhooks):
     human = member(mirrored, 4)
-    webhooks.reorder(2)  # the restore arrives before the trash
-
     notion_server.trash_page(human.notion_page_id)
-    notion_server.update_page(human.notion_page_id, in_trash=False)
+    eventually(lambda: not Human.objects.get(pk=human.pk).is_active, timeout=30, what="trash")
     webhooks.wait_idle()
+    eventually(settled, timeout=30, what="the first refresh to end")
+    webhooks.reorder(2)  # the rename arrives before the restore
 
-    eventually(settled, timeout=30, what="the refreshes to end")
-    assert Human.objects.get(pk=human.pk).is_active  # pages are re-read, events only signal
+    notion_server.update_page(human.notion_page_id, in_trash=False)
+    notion_server.update_page(human.notion_page_id, properties={"ФИО": "Вернулась Снова"})
+
+    eventually(
+        lambda: Human.objects.filter(pk=human.pk, is_active=True, full_name="Вернулась Снова"),
+        timeout=30,
+        what="Notion's final state: back, with the new name",
+    )
+
+
+def test_a_page_moved_under_an_ordinary_page_is_deactivated(mirrored, notion_server):
+    """Offboarding by moving someone's page to an "Archive" page: out of the database, with
+    only a title left (found by review)."""
+    human = member(mirrored, -1)
+
+    notion_server.move_page_under_page(human.notion_page_id, "2b5f7a9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c")
+
+    eventually(lambda: not Human.objects.get(pk=human.pk).is_active, timeout=30, what="moved")
+
+
+def test_a_page_moved_from_humans_to_directions_leaves_humans(mirrored, notion_server):
+    human = member(mirrored, -2)
+
+    notion_server.move_page(human.notion_page_id, mirrored.directions_database_id)
+
+    eventually(lambda: not Human.objects.get(pk=human.pk).is_active, timeout=30, what="moved")
+    kinds = set(
+        NotionWebhookEvent.objects.filter(entity_id=human.notion_page_id).values_list(
+            "kind", flat=True
+        )
+    )
+    assert kinds == {"humans", "directions"}
 
 
 def test_a_wrong_signature_changes_nothing_and_polling_covers_a_lost_event(
@@ -185,4 +216,13 @@ def test_a_schema_change_forgets_the_kept_schema_and_checks_it(mirrored, notion_
         timeout=30,
         what="the schema checked",
     )
-    assert not NotionSource.objects.filter(kind="humans").exists()  # re-read by the next run
+    kept = NotionSource.objects.get(kind="humans")  # the id stays: later events need it
+    assert (timezone.now() - kept.resolved_at).days > 365  # the schema is read again next run
+    page_id = notion_server.add_page(
+        mirrored.humans_database_id, properties={"ФИО": "Пришла После Схемы", "Status": "Активен"}
+    )
+    eventually(
+        lambda: Human.objects.filter(notion_page_id=page_id).exists(),
+        timeout=30,
+        what="a page created after the schema event",
+    )

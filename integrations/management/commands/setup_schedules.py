@@ -65,6 +65,15 @@ def wanted_schedules() -> list[Wanted]:
     )
     wanted.append(
         Wanted(
+            name=f"{PREFIX}prune old webhook events",
+            func="integrations.tasks.prune_webhook_events",
+            args="",
+            cron="50 4 * * *",
+            setting="",
+        )
+    )
+    wanted.append(
+        Wanted(
             name=f"{PREFIX}stale run reaper",
             func="integrations.tasks.reap_stale_runs",
             args="",
