@@ -260,7 +260,14 @@ NOTION_WEBHOOK_MAX_ATTEMPTS = env.int("NOTION_WEBHOOK_MAX_ATTEMPTS", default=3)
 NOTION_WEBHOOK_RETRY_SECONDS = env.int("NOTION_WEBHOOK_RETRY_SECONDS", default=60)
 
 # --- Logging ----------------------------------------------------------------------------
-# Every line goes through one handler that redacts the secrets (config/log_filters.py).
+# Every line goes through one handler that redacts these secrets (config/log_filters.py), and
+# so does every error message a command prints itself (`log_filters.redact`).
+REDACTED_SECRETS = [
+    TELEGRAM_BOT_TOKEN,
+    TELEGRAM_WEBHOOK_SECRET,
+    NOTION_TOKEN,
+    NOTION_WEBHOOK_VERIFICATION_TOKEN,
+]
 # httpx and httpcore log request URLs, which contain the bot token: they stay at WARNING
 # whatever LOG_LEVEL says.
 LOGGING = {
@@ -270,12 +277,7 @@ LOGGING = {
     "filters": {
         "redact_secrets": {
             "()": "config.log_filters.RedactSecrets",
-            "secrets": [
-                TELEGRAM_BOT_TOKEN,
-                TELEGRAM_WEBHOOK_SECRET,
-                NOTION_TOKEN,
-                NOTION_WEBHOOK_VERIFICATION_TOKEN,
-            ],
+            "secrets": REDACTED_SECRETS,
         }
     },
     "handlers": {

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.conftest import run_ids
+from tests.e2e.conftest import run_ids, run_manage
 from tests.e2e.processes import ServiceProcess
 
 pytestmark = pytest.mark.e2e
@@ -53,3 +53,17 @@ def test_token_is_not_logged_at_debug_level(debug_stack, people, telegram_server
             assert form not in log, f"{process.name} logged the token:\n" + "\n".join(
                 line for line in log.splitlines() if form in line
             )
+
+
+def test_a_rejected_token_is_not_printed(stack_env, telegram_server):
+    """Telegram answers 401 (a revoked token): runbot stops with one line, without the token."""
+    rejected = "987654321:AAF-rejected-secret-part-0123456789"
+    env = {**stack_env, "TELEGRAM_BOT_TOKEN": rejected, "LOG_LEVEL": "DEBUG"}
+
+    result = run_manage(["runbot"], env, timeout=60)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "rejected TELEGRAM_BOT_TOKEN" in output.strip().splitlines()[-1]
+    for form in (rejected, quote(rejected, safe=""), rejected.split(":", 1)[1]):
+        assert form not in output, output

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from telegram.error import InvalidToken, NetworkError
 
 from botapp.bot import ALLOWED_UPDATES, build_application
+from config.log_filters import redact
 
 
 class Command(BaseCommand):
@@ -41,12 +42,16 @@ class Command(BaseCommand):
                     timeout=10,
                 )
         except InvalidToken as exc:
+            # PTB's message quotes the token: CommandError goes to stderr, not through logging.
             raise CommandError(
-                f"Telegram rejected TELEGRAM_BOT_TOKEN ({exc}): check the token from @BotFather."
+                redact(
+                    f"Telegram rejected TELEGRAM_BOT_TOKEN ({exc}): check the token from "
+                    "@BotFather."
+                )
             ) from None
         except NetworkError as exc:
             raise CommandError(
-                f"Cannot reach Telegram at {settings.TELEGRAM_API_BASE_URL}: {exc}"
+                redact(f"Cannot reach Telegram at {settings.TELEGRAM_API_BASE_URL}: {exc}")
             ) from None
 
     def _run_webhook(self, application) -> None:
