@@ -69,6 +69,7 @@ class RedactSecrets(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
 
+
 def redact(text: str) -> str:
     """`text` without the secrets of settings.REDACTED_SECRETS (for output that bypasses
     logging, such as a CommandError's message)."""
