@@ -108,19 +108,28 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Failures of one username from one address lock that pair out for AXES_COOLOFF_HOURS. (A
-# lock by username alone would let anyone lock the admins out; by address alone, everyone
-# behind one proxy.) Successful logins reset the count.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# Wrong passwords for one username from one address lock that pair out after
+# AXES_FAILURE_LIMIT; for one username from everywhere after AXES_USERNAME_FAILURE_LIMIT
+# (config/login_lockout.py): a stranger cannot lock the admin out with a few guesses, and
+# guessing from many addresses still ends. Successful logins reset the counts.
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=50)
+AXES_FAILURE_LIMIT = "config.login_lockout.failure_limit"
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
-# Behind a reverse proxy the client's address is in X-Forwarded-For; AXES_IPWARE_PROXY_COUNT
-# says how many proxies append to it (0: use REMOTE_ADDR, the default without a proxy).
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+# Reverse proxies in front of the web app that append to X-Forwarded-For (1 for one nginx);
+# the client's address is the entry the outermost one appended (config/client_ip.py).
+# 0: no proxy, the connection's address. (AXES_IPWARE_PROXY_COUNT is its older name.)
+TRUSTED_PROXY_COUNT = env.int(
+    "TRUSTED_PROXY_COUNT", default=env.int("AXES_IPWARE_PROXY_COUNT", default=0)
 )
+if TRUSTED_PROXY_COUNT < 0:
+    raise environ.ImproperlyConfigured(
+        f"TRUSTED_PROXY_COUNT must be 0 or more (the number of reverse proxies), "
+        f"not {TRUSTED_PROXY_COUNT}"
+    )
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 ROOT_URLCONF = "config.urls"
 
