@@ -58,12 +58,14 @@ def subscriptions_for_chat(*, chat_id: int) -> list[Subscription]:
 def _deliverable(subs):
     """Subscriptions whose chat may still hear from us.
 
-    A private chat hears only while its member is an active member recognised in that chat
-    (someone who left, or whose handle moved to someone else, hears nothing more). A group
+    A private chat hears only while its member is an active member recognised in that chat,
+    as the bot recognises them (`people.selectors.human_for_telegram`): by the id written in
+    Notion, or by the bound id when Notion names none. Someone who left, whose handle moved
+    to someone else, or whose bound account Notion contradicts hears nothing more. A group
     hears only while it is allowed (TELEGRAM_GROUP_CHATS) and its member is active.
     """
-    member_here = Q(human__telegram_user_id=F("chat_id")) | Q(
-        human__notion_telegram_user_id=F("chat_id")
+    member_here = Q(human__notion_telegram_user_id=F("chat_id")) | Q(
+        human__notion_telegram_user_id__isnull=True, human__telegram_user_id=F("chat_id")
     )
     allowed_group = Q(chat_id__lt=0, chat_id__in=settings.TELEGRAM_GROUP_CHATS)
     return subs.filter(is_active=True, human__is_active=True).filter(

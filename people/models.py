@@ -7,7 +7,8 @@ class Human(models.Model):
     """A member of the organisation, copied from the Notion Humans database.
 
     Notion is the source of truth for every field but `telegram_user_id`, which the bot
-    binds on the member's first successful authorisation by username.
+    binds on the member's first successful authorisation by username (and the sync clears
+    when the handle changes, or when a Telegram id written in Notion differs from it).
     `notion_telegram_user_id` (optional, from Notion) outranks both the username and the
     binding.
     """

@@ -10,7 +10,7 @@ def human_bind_telegram(*, human: Human, user_id: int) -> bool:
 
     Binds only an unbound Human (a concurrent first message from the same member is
     harmless); returns whether this call bound it. The sync clears the binding when the
-    handle changes in Notion.
+    handle changes in Notion, or when Notion names another Telegram id.
     """
     bound = Human.objects.filter(pk=human.pk, telegram_user_id__isnull=True).update(
         telegram_user_id=user_id

@@ -97,6 +97,8 @@ class NotionModelSync:
     base_columns: tuple[str, ...]
     #: mapping field -> model columns it fills (relations fill none)
     field_columns: dict[str, tuple[str, ...]] = {}
+    #: columns Notion does not fill that `update_groups` looks at (read, never compared)
+    local_columns: tuple[str, ...] = ()
     #: whether `after_batch` needs every record of the run in the apply transaction
     keeps_records = False
 
@@ -484,7 +486,9 @@ class NotionModelSync:
         these columns (the per-kind lock), so what it reads stays true until the apply.
         """
         counts, columns, writer = self.ctx.counts, self.columns, self.writer
-        existing = writer.existing([r["notion_page_id"] for r in batch], columns)
+        existing = writer.existing(
+            [r["notion_page_id"] for r in batch], [*columns, *self.local_columns]
+        )
         now = timezone.now()
         groups: dict[tuple[str, ...], list[dict]] = {}
         for record in batch:

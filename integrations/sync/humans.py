@@ -34,6 +34,7 @@ class HumansSync(NotionModelSync):
         "status": ("status",),
         "telegram_id": ("notion_telegram_user_id",),
     }
+    local_columns = ("telegram_user_id",)  # the bot's binding
 
     def decode(self, page: dict, values: dict[str, Any], title: str) -> dict:
         raw_handle = text_of(values.get("telegram"))
@@ -62,9 +63,18 @@ class HumansSync(NotionModelSync):
         }
 
     def update_groups(self, old: dict, new: dict) -> tuple[str, ...]:
-        # A changed handle may belong to someone else now: drop the bound Telegram id so
-        # the next message re-authorises by the new handle.
-        if "telegram_username" in old and old["telegram_username"] != new["telegram_username"]:
+        """Drop the bot's binding (`telegram_user_id`: None from `decode`) when Notion no
+        longer backs it: a changed handle may belong to someone else now (the next message
+        re-authorises by the new one), and an id written in Notion that differs names the
+        real owner (the bound account was someone else's)."""
+        bound = old.get("telegram_user_id")
+        if bound is None:
+            return ()
+        handle_changed = (
+            "telegram_username" in old and old["telegram_username"] != new["telegram_username"]
+        )
+        notion_id = new.get("notion_telegram_user_id") if "notion_telegram_user_id" in old else None
+        if handle_changed or (notion_id is not None and notion_id != bound):
             return ("telegram_user_id",)
         return ()
 

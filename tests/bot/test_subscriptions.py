@@ -115,3 +115,35 @@ def test_a_member_who_left_hears_nothing_more(bot, org_member, member_factory, t
     worker.run_queued()
 
     assert [m for m in other.messages() if m.message_id > before] == []
+
+
+def test_an_account_notion_contradicts_hears_no_more_run_results(
+    bot, org_member, member_factory, telegram, worker
+):
+    """The account took the handle and was bound; then an admin wrote the real owner's id
+    in Notion: the bot refuses it, and its old subscription is silent too."""
+    taker = member_factory("handle_taker", "Настоящий Владелец")
+    subscribe(taker, telegram)
+    before = taker.messages()[-1].message_id
+    Human.objects.filter(telegram_user_id=taker.id).update(notion_telegram_user_id=999_000_999)
+
+    org_member.say("/sync_directions")
+    eventually(lambda: worker.queued(), what="task queued")
+    worker.run_queued()
+
+    assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED
+    assert [m for m in taker.messages() if m.message_id > before] == []
+
+
+def test_an_account_notion_contradicts_hears_no_more_access_notices(
+    bot, member_factory, telegram, worker
+):
+    taker = member_factory("handle_taker", "Настоящий Владелец")
+    subscribed = taker.say("/subscribe access")
+    Human.objects.filter(telegram_user_id=taker.id).update(notion_telegram_user_id=999_000_999)
+    newcomer = member_factory("fresh_face", "Новичок Новиков")
+
+    newcomer.say("/start")  # a first binding by username: announced to access subscribers
+    worker.run_queued()
+
+    assert [m for m in taker.messages() if m.message_id > subscribed.message_id] == []
