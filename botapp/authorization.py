@@ -9,7 +9,7 @@ from django.db import transaction
 
 from botapp import services
 from people.models import Human
-from people.selectors import TelegramMatchProblem, human_for_telegram
+from people.selectors import TelegramMatchProblem, human_for_telegram, human_is_bound_to
 from people.services import human_bind_telegram
 
 
@@ -46,13 +46,18 @@ def authorize(sender: Sender) -> Authorization:
     if match.ok:
         if match.by_username:
             with transaction.atomic():
-                if human_bind_telegram(human=match.human, user_id=sender.user_id):
+                bound = human_bind_telegram(human=match.human, user_id=sender.user_id)
+                if bound:
                     services.access_binding_announce(
                         human=match.human,
                         user_id=sender.user_id,
                         username=sender.username,
                         name=sender.full_name,
                     )
+            if not bound and not human_is_bound_to(human=match.human, user_id=sender.user_id):
+                # Bound meanwhile, to another account (the handle's previous owner writing
+                # at the same moment): that one is the member, not this sender.
+                return refuse(sender, TelegramMatchProblem.UNKNOWN.value)
         return Authorization(human=match.human, method=match.method.value)
     return refuse(sender, (match.problem or TelegramMatchProblem.UNKNOWN).value)
 

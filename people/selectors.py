@@ -97,3 +97,8 @@ def human_for_telegram(*, user_id: int, username: str | None) -> TelegramMatch:
     if left.exists():
         return TelegramMatch(human=None, problem=TelegramMatchProblem.INACTIVE)
     return TelegramMatch(human=None, problem=TelegramMatchProblem.UNKNOWN)
+
+
+def human_is_bound_to(*, human: Human, user_id: int) -> bool:
+    """Whether the Human's bound Telegram id (as stored now) is `user_id`."""
+    return Human.objects.filter(pk=human.pk, telegram_user_id=user_id).exists()

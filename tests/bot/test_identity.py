@@ -70,3 +70,24 @@ def test_a_first_binding_by_username_is_announced_to_access_subscribers(
     newcomer.say("/start")  # already bound: nothing more to announce
     worker.run_queued()
     assert [m for m in watcher.messages() if m.message_id > told.message_id] == []
+
+
+def test_a_login_that_loses_the_binding_race_is_refused(bot, member, monkeypatch):
+    """Between reading "unbound, this handle" and binding, another account (the handle's
+    previous owner, writing at the same moment) bound the person: this sender is not them."""
+    from botapp import authorization
+
+    recognise = authorization.human_for_telegram
+    other_account = 555_000_555
+
+    def meanwhile_bound_elsewhere(**kwargs):
+        match = recognise(**kwargs)
+        Human.objects.filter(telegram_username="ivan_petrov").update(telegram_user_id=other_account)
+        return match
+
+    monkeypatch.setattr(authorization, "human_for_telegram", meanwhile_bound_elsewhere)
+
+    reply = member.say("/whoami")
+
+    assert "only for members" in reply.text
+    assert Human.objects.get(telegram_username="ivan_petrov").telegram_user_id == other_account
