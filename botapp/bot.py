@@ -17,9 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from botapp import dbcalls, handlers, list_commands, texts
-from botapp.flood import FloodGuard
-from botapp.guard import FLOOD_GUARD, guard
+from botapp import dbcalls, guard, handlers, list_commands, texts
 from botapp.ratelimit import BOT_SHARE, TelegramRateLimiter
 from integrations.sync import registry
 
@@ -43,13 +41,13 @@ def build_application(*, token: str, base_url: str | None = None) -> Application
         .post_shutdown(post_shutdown)
     )
     application = builder.build()
-    application.bot_data[FLOOD_GUARD] = FloodGuard()
+    guard.install(application)
     add_handlers(application)
     return application
 
 
 def add_handlers(application: Application) -> None:
-    application.add_handler(TypeHandler(Update, guard), group=-1)
+    application.add_handler(TypeHandler(Update, guard.guard), group=-1)
     commands = [
         CommandHandler("start", handlers.start),
         CommandHandler("help", handlers.help_command),
@@ -95,4 +93,5 @@ async def post_init(application: Application) -> None:
 
 async def post_shutdown(application: Application) -> None:
     """The database threads finish their calls and go (their connections are closed)."""
+    guard.uninstall(application)
     dbcalls.shutdown()

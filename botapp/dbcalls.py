@@ -3,7 +3,11 @@
 `sync_to_async`'s default (`thread_sensitive=True`) runs every call on one shared thread:
 one write waiting for a lock (SQLite's single writer during a sync's apply, a PostgreSQL
 row lock) would freeze every other member's command behind it. Here each call takes one of
-`DB_THREADS` threads; each thread has its own connection, which `close_old_connections()`
+`DB_THREADS` threads, so it takes that many blocked calls at once to fill the pool. What
+keeps it from filling: the flood limit per user (botapp/flood.py), and refused updates
+writing nothing here (their record goes to the single background writer,
+botapp/dbwriter.py); what is left on these threads are members' reads and the first-message
+binding of a member. Each thread has its own connection, which `close_old_connections()`
 closes after every call (CONN_MAX_AGE=0), so nothing is left open when the bot stops and a
 broken connection never survives into the next command.
 """

@@ -9,13 +9,13 @@ they already got is all they hear).
 
 from __future__ import annotations
 
-import asyncio
 import math
-from collections.abc import Hashable
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
 from django.conf import settings
+
+from botapp.bounded import ForgetfulDict
 
 # Forget users whose bucket is full again once this many are tracked.
 MAX_TRACKED_USERS = 10_000
@@ -40,48 +40,28 @@ class FloodGuard:
     """One per bot process (the Application); used from its event loop only."""
 
     def __init__(self) -> None:
-        self._users: dict[int, _User] = {}
-        self._locks: dict[Hashable, asyncio.Lock] = {}
-
-    def serial(self, key: Hashable) -> asyncio.Lock:
-        """A lock per sender (or per group): their updates are decided one at a time.
-
-        Database work runs on several threads, so two updates of one outsider could both
-        find "not answered in the last 10 minutes" and both be answered; one bot process
-        per token (Telegram's rule) makes an in-process lock enough.
-        """
-        lock = self._locks.get(key)
-        if lock is None:
-            if len(self._locks) >= MAX_TRACKED_USERS:
-                for old, held in list(self._locks.items()):
-                    if not held.locked():
-                        del self._locks[old]
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
+        self._users: ForgetfulDict[_User] = ForgetfulDict(
+            limit=MAX_TRACKED_USERS, idle=lambda user: _full(user.bucket)
+        )
 
     def _user(self, user_id: int) -> _User:
         found = self._users.get(user_id)
         if found is None:
-            if len(self._users) >= MAX_TRACKED_USERS:
-                self._forget_idle()
             burst = max(1, settings.TELEGRAM_USER_BURST)
             per_minute = max(settings.TELEGRAM_USER_RATE_PER_MINUTE, 1e-6)
             found = _User(bucket=AsyncLimiter(burst, time_period=burst * 60.0 / per_minute))
             self._users[user_id] = found
         return found
 
-    def _forget_idle(self) -> None:
-        for user_id, user in list(self._users.items()):
-            if user.bucket.has_capacity(user.bucket.max_rate):
-                del self._users[user_id]
-
-    async def admit(self, user_id: int) -> Admission:
+    async def admit(self, user_id: int, *, may_notify: bool = True) -> Admission:
+        """Whether this update of `user_id` goes on; `may_notify=False` where the sender
+        must hear nothing about the limit (a group the bot does not serve)."""
         user = self._user(user_id)
         if user.bucket.has_capacity():
             await user.bucket.acquire()  # immediate: there is capacity
             user.told = False
             return Admission(allowed=True)
-        if user.member and not user.told:
+        if may_notify and user.member and not user.told:
             user.told = True
             per_second = user.bucket.max_rate / user.bucket.time_period
             return Admission(allowed=False, notify=True, wait=max(1, math.ceil(1 / per_second)))
@@ -92,3 +72,7 @@ class FloodGuard:
         user = self._users.get(user_id)
         if user is not None:
             user.member = member
+
+
+def _full(bucket: AsyncLimiter) -> bool:
+    return bucket.has_capacity(bucket.max_rate)

@@ -3,8 +3,11 @@ age of the command. Only a member's fresh update in a private chat or an allowed
 on to the command handlers, with `context.human` set.
 
 In that order, so that the cheap checks come first: the flood limit is decided in memory
-(no database work for a flood), the chat by settings, the sender by one database call, and
-the age of the command last (only a member is told that a command came too late).
+(no database work for a flood), the chat by settings, the sender by one database read (a
+first message by username also binds), and the age of the command last (only a member is
+told that a command came too late). A refusal writes nothing on the members' database
+threads: whether it is answered is decided in memory (botapp/refusals.py) and its record
+goes to the background writer (botapp/dbwriter.py).
 """
 
 from __future__ import annotations
@@ -20,13 +23,32 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from botapp import authorization, services, texts
 from botapp.dbcalls import db
+from botapp.dbwriter import BackgroundWriter
 from botapp.flood import FloodGuard
 from botapp.models import AccessAttempt
+from botapp.refusals import RefusalCooldown
 from botapp.replies import reply
 
 logger = logging.getLogger(__name__)
 
-FLOOD_GUARD = "flood_guard"  # key of the Application's FloodGuard in bot_data
+# Keys of the guard's state in the Application's bot_data (one bot process per token).
+FLOOD_GUARD = "flood_guard"
+REFUSALS = "refusals"
+WRITER = "db_writer"
+
+
+def install(application) -> None:
+    """The guard's in-memory state, for one Application."""
+    application.bot_data[FLOOD_GUARD] = FloodGuard()
+    application.bot_data[REFUSALS] = RefusalCooldown()
+    application.bot_data[WRITER] = BackgroundWriter()
+
+
+def uninstall(application) -> None:
+    """At shutdown: the records still queued are written (for a few seconds at most)."""
+    writer = application.bot_data.get(WRITER)
+    if writer is not None:
+        writer.shutdown()
 
 
 def _addressed_to_bot(message: Message, bot_username: str) -> bool:
@@ -77,8 +99,11 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is not None and in_group and not _addressed_to_bot(message, context.bot.username):
         raise ApplicationHandlerStop
 
-    flood: FloodGuard = context.application.bot_data.setdefault(FLOOD_GUARD, FloodGuard())
-    admission = await flood.admit(user.id)
+    served_chat = not in_group or group_allowed(chat.id)
+    state = context.application.bot_data
+    flood: FloodGuard = state[FLOOD_GUARD]
+    # In a group the bot does not serve, a member hears the one hint and nothing else.
+    admission = await flood.admit(user.id, may_notify=served_chat)
     if not admission.allowed:
         if admission.notify:
             with translation.override(settings.LANGUAGE_CODE):
@@ -93,16 +118,14 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id=chat.id if chat else None,
         text=text,
     )
-    if in_group and not group_allowed(chat.id):
-        async with flood.serial(("group", chat.id)):
-            await _refuse_group(update, sender)
+    if not served_chat:
+        await _refuse_group(update, context, sender)
         raise ApplicationHandlerStop
 
-    async with flood.serial(("user", user.id)):
-        result = await db(authorization.authorize, sender)
+    result = await db(authorization.authorize, sender)
     flood.remember(user.id, member=result.ok)
     if not result.ok:
-        await _refuse(update, result)
+        await _refuse(update, context, sender, result)
         raise ApplicationHandlerStop
 
     sent_at = _sent_at(update)
@@ -141,8 +164,24 @@ async def _answer(update: Update, text: str) -> None:
         await reply(update, text)
 
 
-async def _refuse(update: Update, result: authorization.Authorization) -> None:
+def _record(
+    context: ContextTypes.DEFAULT_TYPE, sender: authorization.Sender, *, key, reason: str
+) -> bool:
+    """Decide whether this refusal is answered, and have it recorded in the background."""
+    state = context.application.bot_data
+    answer = state[REFUSALS].answer(key)
+    state[WRITER].submit(authorization.record_refusal, sender, reason=reason, answered=answer)
+    return answer
+
+
+async def _refuse(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    sender: authorization.Sender,
+    result: authorization.Authorization,
+) -> None:
     user = update.effective_user
+    answered = _record(context, sender, key=("user", user.id), reason=result.problem)
     with translation.override(settings.LANGUAGE_CODE):
         if result.problem == "ambiguous":
             answer = texts.access_ambiguous(user_id=user.id, username=user.username)
@@ -150,27 +189,30 @@ async def _refuse(update: Update, result: authorization.Authorization) -> None:
             answer = texts.access_refused(user_id=user.id, username=user.username)
         if update.callback_query is not None:
             await update.callback_query.answer(
-                texts.plain(answer, limit=190) if result.answer else None,
-                show_alert=result.answer,
+                texts.plain(answer, limit=190) if answered else None,
+                show_alert=answered,
             )
-        elif result.answer:
+        elif answered:
             await reply(update, answer)
     logger.info(
         "Refused %s (id %s, @%s): %s", user.full_name, user.id, user.username, result.problem
     )
 
 
-async def _refuse_group(update: Update, sender: authorization.Sender) -> None:
+async def _refuse_group(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, sender: authorization.Sender
+) -> None:
     """A group that is not allowed: a hint (no data), once per cooldown; a button presser
     always gets it privately, as an alert."""
-    result = await db(authorization.refuse, sender, AccessAttempt.Reason.GROUP)
+    chat_id = update.effective_chat.id
+    answered = _record(context, sender, key=("group", chat_id), reason=AccessAttempt.Reason.GROUP)
     with translation.override(settings.LANGUAGE_CODE):
-        hint = texts.group_not_allowed(chat_id=update.effective_chat.id)
+        hint = texts.group_not_allowed(chat_id=chat_id)
         if update.callback_query is not None:
             await update.callback_query.answer(texts.plain(hint, limit=190), show_alert=True)
-        elif result.answer:
+        elif answered:
             await reply(update, hint)
-    logger.info("Group %s is not allowed: command not served", update.effective_chat.id)
+    logger.info("Group %s is not allowed: command not served", chat_id)
 
 
 async def _group_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

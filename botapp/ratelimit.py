@@ -14,6 +14,8 @@ from __future__ import annotations
 from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
 
+from botapp.bounded import ForgetfulDict
+
 # (messages per second overall, messages per minute per group) of each process.
 BOT_SHARE = (10, 10)
 WORKER_SHARE = (20, 10)
@@ -32,13 +34,11 @@ class TelegramRateLimiter(AIORateLimiter):
             group_time_period=60,
             max_retries=0,
         )
-        self._chat_limiters: dict[int, AsyncLimiter] = {}
+        self._chat_limiters: ForgetfulDict[AsyncLimiter] = ForgetfulDict(
+            limit=MAX_TRACKED_CHATS, idle=lambda limiter: limiter.has_capacity(limiter.max_rate)
+        )
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
-        if len(self._chat_limiters) > MAX_TRACKED_CHATS:
-            for key, limiter in list(self._chat_limiters.items()):
-                if limiter.has_capacity(limiter.max_rate):
-                    del self._chat_limiters[key]
         limiter = self._chat_limiters.get(chat_id)
         if limiter is None:
             limiter = AsyncLimiter(CHAT_BURST, time_period=CHAT_BURST / CHAT_PER_SECOND)

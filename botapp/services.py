@@ -13,8 +13,6 @@ from integrations import services as sync_services
 from integrations.models import ACTIVE_STATUSES, SyncRun
 from people.models import Human
 
-# An outsider who keeps writing is answered once per this period (every attempt is stored).
-REFUSAL_COOLDOWN = timedelta(minutes=10)
 ACCESS_TEXT_LIMIT = 500
 
 
@@ -26,22 +24,10 @@ def access_attempt_record(
     chat_id: int | None,
     text: str,
     reason: str,
+    answered: bool,
 ) -> AccessAttempt:
-    """Store a refused update; `answered` says whether the sender should get the refusal.
-
-    Only the first attempt in `REFUSAL_COOLDOWN` is answered, so a flood of messages (or
-    several outsiders' spam in a group) does not make the bot spam back. The cooldown runs
-    per sender, and per chat for a group that is not allowed (its hint is for everyone).
-    """
-    since = timezone.now() - REFUSAL_COOLDOWN
-    recent = AccessAttempt.objects.filter(answered=True, created_at__gte=since)
-    if reason == AccessAttempt.Reason.GROUP:
-        recent = recent.filter(chat_id=chat_id, reason=AccessAttempt.Reason.GROUP)
-    else:
-        recent = recent.filter(telegram_user_id=telegram_user_id).exclude(
-            reason=AccessAttempt.Reason.GROUP
-        )
-    answered_recently = recent.exists()
+    """Store a refused update; `answered` says whether the sender (or the group) was told
+    (the bot decides that in memory: botapp/refusals.py)."""
 
     def clean(value: str | None, limit: int) -> str:
         return (value or "").replace("\x00", "")[:limit]  # PostgreSQL text refuses NUL
@@ -53,7 +39,7 @@ def access_attempt_record(
         chat_id=chat_id,
         text=clean(text, ACCESS_TEXT_LIMIT),
         reason=reason,
-        answered=not answered_recently,
+        answered=answered,
     )
 
 

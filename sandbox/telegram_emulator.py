@@ -1849,6 +1849,18 @@ class TelegramEmulator:
         with self._lock:
             return list(self._updates)
 
+    @property
+    def last_update_id(self) -> int:
+        """The id of the newest update made so far (0 before the first)."""
+        with self._lock:
+            return self._next_update_id - 1
+
+    def wait_until_fetched(self, *, timeout: float = 10.0) -> None:
+        """Wait until the bot asked for updates past every update made so far (by
+        ``getUpdates`` offset: it has received them all)."""
+        last = self.last_update_id
+        self.wait_for_call("getUpdates", lambda p: (p.get("offset") or 0) > last, timeout=timeout)
+
     # ---------------------------------------------------------------- HTTP dispatch
     def _handle_http(
         self, path: str, query: str, content_type: str, body: bytes

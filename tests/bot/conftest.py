@@ -19,7 +19,7 @@ from django.db import close_old_connections
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
-from botapp import receivers
+from botapp import guard, receivers
 from botapp.bot import ALLOWED_UPDATES, build_application
 from people.models import Human
 from sandbox.telegram_emulator import BotMessage, TelegramEmulator, User
@@ -77,6 +77,16 @@ class RunningBot:
         if not self.ready.wait(10) or self.error is not None:
             raise RuntimeError(f"the bot did not start: {self.error!r}")
         return self
+
+    def wait_idle(self, telegram: TelegramEmulator, *, timeout: float = 20.0) -> None:
+        """Wait until the bot has taken every update made so far, finished handling them,
+        and written what it queued for the database (refused attempts): then counts can
+        be compared for equality."""
+        telegram.wait_until_fetched(timeout=timeout)
+        handled = asyncio.run_coroutine_threadsafe(self.application.update_queue.join(), self.loop)
+        handled.result(timeout)
+        writer = self.application.bot_data[guard.WRITER]
+        assert writer.wait_idle(timeout), "the bot's database writes did not finish"
 
     def stop(self) -> None:
         # stop_running() is a no-op until the application runs: repeat it until it stops.

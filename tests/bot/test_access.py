@@ -5,7 +5,6 @@ from __future__ import annotations
 from botapp.models import AccessAttempt
 from integrations.models import SyncRun
 from people.models import Human
-from tests.conftest import eventually
 
 
 def test_member_gets_help_with_the_commands(bot, member):
@@ -41,8 +40,9 @@ def test_username_matches_case_insensitively(bot, member_factory):
     assert "Мария Иванова" in reply.text
 
 
-def test_outsider_gets_one_short_refusal_with_their_own_id(bot, outsider):
+def test_outsider_gets_one_short_refusal_with_their_own_id(bot, outsider, telegram):
     reply = outsider.say("/start")
+    bot.wait_idle(telegram)  # the attempt is recorded in the background
 
     assert str(outsider.id) in reply.text
     assert "@stranger_x" in reply.text
@@ -56,20 +56,22 @@ def test_outsider_gets_one_short_refusal_with_their_own_id(bot, outsider):
     assert attempt.reason == AccessAttempt.Reason.UNKNOWN
 
 
-def test_outsider_flood_is_recorded_but_answered_once(bot, outsider):
+def test_outsider_flood_is_recorded_but_answered_once(bot, outsider, telegram):
     outsider.say("/start")
     for text in ("/sync_humans", "/sync_all", "hello", "/status"):
         outsider.send(text)
 
-    eventually(lambda: AccessAttempt.objects.count() == 5, what="five attempts stored")
+    bot.wait_idle(telegram)
+    assert AccessAttempt.objects.count() == 5
     assert len(outsider.messages()) == 1
     assert not SyncRun.objects.exists()
 
 
-def test_member_who_left_is_refused(bot, member_factory):
+def test_member_who_left_is_refused(bot, member_factory, telegram):
     chat = member_factory("Gone_Member", "Ушедший Участник", is_active=False)
 
     reply = chat.say("/sync_humans")
+    bot.wait_idle(telegram)
 
     assert str(chat.id) in reply.text
     assert AccessAttempt.objects.get().reason == AccessAttempt.Reason.INACTIVE
@@ -84,19 +86,23 @@ def test_handle_of_a_member_who_left_bound_to_another_id_is_refused(bot, member_
 
     reply = chat.say("/whoami")  # the bound id still works
     stranger_reply = type(chat)(telegram, newcomer).say("/whoami")
+    bot.wait_idle(telegram)
 
     assert "Старый Владелец" in reply.text
     assert str(newcomer.id) in stranger_reply.text
     assert AccessAttempt.objects.get().telegram_user_id == newcomer.id
 
 
-def test_two_members_with_one_handle_are_told_an_admin_must_fix_notion(bot, member_factory):
+def test_two_members_with_one_handle_are_told_an_admin_must_fix_notion(
+    bot, member_factory, telegram
+):
     chat = member_factory("Twin_Handle", "Первый Близнец")
     Human.objects.create(
         notion_page_id="twin-2", full_name="Второй Близнец", telegram_username="twin_handle"
     )
 
     reply = chat.say("/status")
+    bot.wait_idle(telegram)
 
     assert "admin must fix Notion" in reply.text
     assert AccessAttempt.objects.get().reason == AccessAttempt.Reason.AMBIGUOUS
@@ -156,7 +162,9 @@ def test_outsider_learns_nothing_when_the_refusal_cannot_be_sent(bot, outsider, 
     outsider.send("/history")
     outsider.send("/status")
     outsider.send("/start")
-    eventually(lambda: AccessAttempt.objects.count() == 3, what="three attempts recorded")
+    bot.wait_idle(telegram)
+
+    assert AccessAttempt.objects.count() == 3
 
     texts = " ".join(m.text for m in outsider.messages())
     assert "Секретный" not in texts and "XYZ" not in texts

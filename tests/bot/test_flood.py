@@ -96,6 +96,32 @@ def test_one_blocked_write_does_not_freeze_the_bot(
     assert "Новый Участник" in telegram.wait_for_message(waiting.id, after=sent["message_id"]).text
 
 
+def test_outsiders_refused_while_the_database_is_locked_do_not_hold_up_members(
+    bot, member_factory, telegram, database_writer_busy
+):
+    """Eight strangers write while a sync holds SQLite's write lock: their refusals are
+    recorded by the background writer, not on the threads a member's /status (a read)
+    needs. (On PostgreSQL the held lock is on Humans, which a refusal never waits for.)"""
+    known = member_factory("known_member", "Знакомый Участник")
+    Human.objects.filter(telegram_username="known_member").update(telegram_user_id=known.id)
+    thread, holding, release = database_writer_busy
+    thread.start()
+    assert holding.wait(10)
+    strangers = [telegram.create_user(username=f"stranger_{n:02d}") for n in range(8)]
+    for stranger in strangers:
+        telegram.send_message(stranger, "/start")
+    telegram.wait_until_fetched()  # the bot has them all
+
+    reply = known.say("/status", timeout=15)  # the lock is held for 30 s
+
+    assert "Running now" in reply.text
+    for stranger in strangers:  # refused meanwhile, without waiting for the lock
+        assert "only for members" in telegram.wait_for_message(stranger.id, timeout=5).text
+    release.set()
+    bot.wait_idle(telegram)
+    assert AccessAttempt.objects.filter(answered=True).count() == 8  # recorded afterwards
+
+
 def test_a_slow_telegram_does_not_hold_the_sync(bot, org_member, worker, telegram):
     accepted = org_member.say("/sync_humans")
     eventually(lambda: worker.queued(), what="task queued")

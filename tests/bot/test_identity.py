@@ -28,6 +28,7 @@ def test_a_username_does_not_bind_an_account_notion_says_is_someone_else(
     Human.objects.filter(telegram_username="taken_handle").update(notion_telegram_user_id=owner.id)
 
     reply = impostor.say("/whoami")
+    bot.wait_idle(telegram)
 
     assert str(impostor.id) in reply.text
     assert "only for members" in reply.text
