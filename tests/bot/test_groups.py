@@ -17,17 +17,31 @@ def test_a_group_that_is_not_allowed_gets_one_hint_and_no_data(bot, telegram, me
     hint = member.say("/history@org_admin_bot", chat=group.id)
     member.send("/sync_humans@org_admin_bot", chat=group.id)
     member.send("/status@org_admin_bot", chat=group.id)
+    bot.wait_idle(telegram)  # every command handled: what the group got is all it gets
 
     assert "privately" in hint.text
     assert str(group.id) in hint.text  # what an admin adds to TELEGRAM_GROUP_CHATS
-    eventually(
-        lambda: AccessAttempt.objects.filter(chat_id=group.id).count() == 3,
-        what="three attempts",
-    )
+    assert AccessAttempt.objects.filter(chat_id=group.id).count() == 3
     assert [m.text for m in telegram.sent_messages(group.id)] == [hint.text]
     assert "XYZ" not in hint.text and "Иван" not in hint.text
     assert SyncRun.objects.count() == 1  # nothing started
     assert AccessAttempt.objects.filter(reason="group").count() == 3
+
+
+def test_a_flood_in_a_group_that_is_not_allowed_hears_only_the_hint(
+    bot, telegram, member, settings
+):
+    """Not even "too many commands": that would tell the group the sender is a member."""
+    settings.TELEGRAM_USER_BURST = 2
+    settings.TELEGRAM_USER_RATE_PER_MINUTE = 0.01  # no refill within the test
+    member.say("/whoami")  # a member
+    group = telegram.create_group(title="Чужая группа", members=[member.user])
+
+    for _ in range(6):
+        member.send("/status@org_admin_bot", chat=group.id)
+    bot.wait_idle(telegram)
+
+    assert [("privately" in m.text) for m in telegram.sent_messages(group.id)] == [True]
 
 
 def test_an_allowed_group_is_served(bot, telegram, member, settings):

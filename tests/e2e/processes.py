@@ -171,9 +171,10 @@ class ServiceProcess:
         except FileNotFoundError:
             return ""
 
-    def wait_for_log(self, text: str, timeout: float = 30.0) -> None:
+    def wait_for_log(self, text: str, timeout: float = 30.0, *, count: int = 1) -> None:
+        """Wait until `text` is in the log (in `count` lines)."""
         deadline = time.monotonic() + timeout
-        while text not in self.log():
+        while sum(text in line for line in self.log().splitlines()) < count:
             if not self.alive:
                 raise AssertionError(f"{self.name} exited:\n{self.log()[-3000:]}")
             if time.monotonic() > deadline:
