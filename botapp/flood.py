@@ -25,7 +25,7 @@ MAX_TRACKED_USERS = 10_000
 class _User:
     bucket: AsyncLimiter
     member: bool = False  # what the last authorisation said
-    told: bool = False  # told about the limit during this flood
+    told: bool = False  # told about the limit since the bucket was last full
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,11 @@ class FloodGuard:
         must hear nothing about the limit (a group the bot does not serve)."""
         user = self._user(user_id)
         if user.bucket.has_capacity():
+            if _full(user.bucket):
+                # Quiet long enough for the whole burst to come back: the flood is over (a
+                # command let through mid-flood, by the steady rate, does not end it).
+                user.told = False
             await user.bucket.acquire()  # immediate: there is capacity
-            user.told = False
             return Admission(allowed=True)
         if may_notify and user.member and not user.told:
             user.told = True

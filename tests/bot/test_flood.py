@@ -4,6 +4,7 @@ edits off the run's path, and outgoing messages within Telegram's limits."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import close_old_connections, transaction
@@ -35,6 +36,24 @@ def test_a_member_flood_is_cut_and_told_once(bot, member, telegram, settings):
     assert sum("Running now" in m.text for m in answers()) == 4
     assert sum("too many" in m.text.lower() for m in answers()) == 1
     assert len(answers()) == 5
+
+
+def test_a_steady_flood_is_told_once_not_after_every_admitted_command(
+    bot, member, telegram, settings
+):
+    """Above the rate for a while, the bucket lets a command through now and then: the
+    member is told once for the whole flood, not again after each of those."""
+    settings.TELEGRAM_USER_BURST = 3
+    settings.TELEGRAM_USER_RATE_PER_MINUTE = 30  # one every 2 s; full again after 6 s
+    flood_ends = time.monotonic() + 5  # a few commands get through on the way
+    while time.monotonic() < flood_ends:
+        member.send("/status")
+        time.sleep(0.05)  # the member's pace: 20 a second
+    bot.wait_idle(telegram, timeout=60)
+
+    answers = [m.text for m in member.messages()]
+    assert sum("Running now" in text for text in answers) >= 4  # the burst, then more
+    assert sum("too many" in text.lower() for text in answers) == 1
 
 
 def test_an_outsider_flood_is_cut_before_the_database(bot, outsider, member, settings, telegram):
