@@ -95,6 +95,9 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     if user is None or user.is_bot or (message is None and query is None):
         raise ApplicationHandlerStop
+    if message is not None and message.is_automatic_forward:
+        # A channel post Telegram copied into its discussion group: nobody sent it to us.
+        raise ApplicationHandlerStop
     in_group = _is_group(update)
     if message is not None and in_group and not _addressed_to_bot(message, context.bot.username):
         raise ApplicationHandlerStop
@@ -128,6 +131,13 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _refuse(update, context, sender, result)
         raise ApplicationHandlerStop
 
+    if message is not None and message.forward_origin is not None:
+        # Someone else's message (its date is the forward's): never run, whatever its age.
+        with translation.override(settings.LANGUAGE_CODE):
+            await reply(update, texts.forwarded_command(command=_command(text)), quote=True)
+        logger.info("Forwarded update %s: not run", update.update_id)
+        raise ApplicationHandlerStop
+
     sent_at = _sent_at(update)
     limit = timedelta(seconds=settings.TELEGRAM_STALE_COMMAND_SECONDS)
     if limit and sent_at is not None and datetime.now(UTC) - sent_at > limit:
@@ -135,15 +145,20 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if query is not None:
                 await query.answer(texts.plain(texts.stale_menu(sent_at=sent_at)), show_alert=True)
             else:
-                command = text.split(maxsplit=1)[0] if text else ""
                 await reply(
-                    update, texts.stale_command(command=command, sent_at=sent_at), quote=True
+                    update,
+                    texts.stale_command(command=_command(text), sent_at=sent_at),
+                    quote=True,
                 )
         logger.info("Stale update %s (sent %s): not run", update.update_id, sent_at)
         raise ApplicationHandlerStop
 
     context.human = result.human
     context.recognised_by = result.method
+
+
+def _command(text: str) -> str:
+    return text.split(maxsplit=1)[0] if text else ""
 
 
 def _sent_at(update: Update) -> datetime | None:

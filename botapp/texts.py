@@ -255,6 +255,13 @@ def stale_menu(*, sent_at: datetime) -> str:
     ) % {"when": when(sent_at)}
 
 
+def forwarded_command(*, command: str) -> str:
+    return _(
+        "You forwarded %(command)s: I do not run forwarded commands (they may be someone "
+        "else's, and old). If you need it, send it yourself."
+    ) % {"command": esc(clip(command, 40))}
+
+
 def too_many_commands(*, seconds: int) -> str:
     return _(
         "Too many commands at once: I am skipping yours for a while. Try again in about "

@@ -1482,11 +1482,17 @@ class TelegramEmulator:
         chat: Any = None,
         reply_to: int | None = None,
         date: float | None = None,
+        forward_origin: dict | None = None,
+        is_automatic_forward: bool = False,
     ) -> dict:
         """``user`` writes ``text`` (to the private chat unless ``chat``); returns the Message.
 
         ``date`` (a Unix time) is when the user sent it: Telegram keeps updates for a bot that
-        is down and delivers them later with the time they were sent.
+        is down and delivers them later with the time they were sent. ``forward_origin`` (a
+        MessageOrigin dict, e.g. ``{"type": "user", "sender_user": {...}, "date": ...}``)
+        makes it a forward of someone's message: ``date`` is then the forward's time.
+        ``is_automatic_forward``: a channel post Telegram copied into its discussion group
+        (its sender is then Telegram's service account, 777000).
         """
         with self._cond:
             sender = self._get_user(user)
@@ -1502,6 +1508,10 @@ class TelegramEmulator:
                 "date": int(time.time() if date is None else date),
                 "text": text,
             }
+            if forward_origin is not None:
+                message["forward_origin"] = forward_origin
+            if is_automatic_forward:
+                message["is_automatic_forward"] = True
             entities = []
             command = ""
             if text.startswith("/"):

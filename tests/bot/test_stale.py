@@ -40,3 +40,42 @@ def test_a_button_under_an_old_menu_starts_nothing(bot, member, telegram, settin
     assert answer["show_alert"] is True
     assert "/sync" in answer["text"]
     assert not SyncRun.objects.exists()
+
+
+def test_a_forwarded_command_is_not_run(bot, member, telegram):
+    """A member forwards someone's day-old /sync_humans: its date is the forward's (now), so
+    it would pass as fresh; the bot runs only commands the member sends themselves."""
+    someone = telegram.create_user(username="someone_else", first_name="Кто-то")
+    origin = {"type": "user", "sender_user": someone.to_dict(), "date": int(time.time()) - 86400}
+    sent = telegram.send_message(member.user, "/sync_humans", forward_origin=origin)
+
+    reply = telegram.wait_for_message(member.id, after=sent["message_id"])
+    bot.wait_idle(telegram)
+
+    assert "forwarded" in reply.text.lower()
+    assert "/sync_humans" in reply.text
+    assert not SyncRun.objects.exists()
+
+
+def test_a_channel_post_copied_into_its_discussion_group_is_ignored(
+    bot, member, telegram, settings
+):
+    """Telegram forwards each channel post into the linked group itself (the sender is its
+    service account): nobody sent that command, and nobody is answered."""
+    service = telegram.create_user(id=777000, username=None, first_name="Telegram")
+    group = telegram.create_group(title="Обсуждение канала", members=[member.user, service])
+    settings.TELEGRAM_GROUP_CHATS = [group.id]
+    channel = {"id": -1_009_999_000_001, "type": "channel", "title": "Канал"}
+    origin = {"type": "channel", "chat": channel, "message_id": 7, "date": int(time.time())}
+
+    telegram.send_message(
+        service,
+        "/sync_humans@org_admin_bot",
+        chat=group.id,
+        forward_origin=origin,
+        is_automatic_forward=True,
+    )
+    bot.wait_idle(telegram)
+
+    assert telegram.sent_messages(group.id) == []
+    assert not SyncRun.objects.exists()
