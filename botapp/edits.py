@@ -3,8 +3,11 @@
 The thread that runs a sync hands the latest text over and goes on at once. One sender
 thread per process delivers them: for each message only the latest text is kept (an older
 one waiting is replaced), and at most one edit per message is in flight. Telegram being slow
-or refusing therefore costs the sync nothing. The final edit of a message (the run's end)
-waits for an edit still in flight, drops the ones waiting, and goes last.
+or refusing therefore costs the sync nothing: a progress edit never waits out flood control
+(a later one will say more anyway). The final edit of a message (the run's end) waits for
+an edit still in flight, drops the ones waiting, and goes last; it does wait out flood
+control (once, when short): the run's database work is done by then, and nothing would
+correct a message left on its progress text.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ class _Slot:
 
 
 class ProgressEdits:
-    """`deliver(chat_id, message_id, text) -> Delivery` is the notifier's blocking edit."""
+    """`deliver(chat_id, message_id, text, *, wait) -> Delivery` is the notifier's blocking
+    edit; `wait` says whether it may sit out flood control."""
 
     def __init__(self, deliver: Callable) -> None:
         self._deliver = deliver
@@ -69,7 +73,7 @@ class ProgressEdits:
             self._slots.pop(key, None)
             if slot.sent == text:
                 return None
-        return self._deliver(chat_id, message_id, text)
+        return self._deliver(chat_id, message_id, text, wait=True)
 
     def _next(self) -> tuple[Key, _Slot, str] | None:
         for key, slot in self._slots.items():
@@ -92,7 +96,7 @@ class ProgressEdits:
             key, slot, text = job
             delivery = None
             try:
-                delivery = self._deliver(key[0], key[1], text)
+                delivery = self._deliver(key[0], key[1], text, wait=False)
             except Exception:
                 logger.exception("Progress edit of message %s in chat %s failed", key[1], key[0])
             with self._cond:

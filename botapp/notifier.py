@@ -10,7 +10,8 @@
 
 Every request goes through `TelegramRateLimiter` (the worker's share of Telegram's limits),
 so a burst of subscriber messages is paced instead of refused. Progress edits go through
-`ProgressEdits` (botapp/edits.py): the sync thread never waits for Telegram.
+`ProgressEdits` (botapp/edits.py): the sync thread never waits for Telegram (only the final
+edit, after the run's work, waits out a short flood control).
 
 The Bot lives on one background event loop per process (django-q2 workers are separate
 processes), so sync code calls it without touching an event loop of its own.
@@ -148,10 +149,11 @@ class Notifier:
                 logger.exception("Telegram %s to chat %s crashed", method, chat_id)
                 return Delivery(ok=False)
 
-    def _progress_edit(self, chat_id: int, message_id: int, text: str) -> Delivery:
-        """A progress edit, in the ProgressEdits thread: never waits out flood control."""
+    def _progress_edit(self, chat_id: int, message_id: int, text: str, *, wait: bool) -> Delivery:
+        """An edit for ProgressEdits: a progress one (`wait=False`, in its thread) never waits
+        out flood control; the final one does."""
         try:
-            return self.edit(chat_id, message_id, text, wait=False)
+            return self.edit(chat_id, message_id, text, wait=wait)
         finally:
             connections.close_all()  # this thread's own, if a 403 touched the database
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from botapp.notifier import Notifier
 from integrations.models import SyncRun
 from tests.conftest import eventually
 
@@ -63,3 +64,24 @@ def test_blocked_starter_does_not_fail_the_sync(bot, org_member, worker, telegra
     worker.run_queued()
 
     assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED
+
+
+def test_the_final_edit_waits_out_flood_control(telegram, bot_settings, db):
+    """One 429 on the last edit of the "sync started" message: the run's database work is
+    done by then, so it waits (once) instead of leaving the message on a progress text."""
+    user = telegram.create_user(username="member_x")
+    notifier = Notifier(token=telegram.token, base_url=telegram.base_url)
+    try:
+        accepted = notifier.send(user.id, "Accepted #1").message
+        notifier.progress.submit(user.id, accepted.message_id, "#1 fetching… 40 pages")
+        telegram.wait_for_edit(
+            user.id, accepted.message_id, lambda m: m.text == "#1 fetching… 40 pages"
+        )
+        telegram.inject("editMessageText", status=429, retry_after=1)
+
+        delivery = notifier.progress.finish(user.id, accepted.message_id, "#1 done: 120 pages")
+    finally:
+        notifier.close()
+
+    assert delivery.ok
+    assert telegram.last_message(user.id).text == "#1 done: 120 pages"
