@@ -8,7 +8,8 @@
   move to the new id, and a message is sent there once if that group is allowed.
 - Network errors, timeouts, other API errors: logged, given up.
 
-Every request goes through `TelegramRateLimiter` (the worker's share of Telegram's limits),
+Every request goes through `TelegramRateLimiter` (this worker process's share of Telegram's
+limits),
 so a burst of subscriber messages is paced instead of refused. Progress edits go through
 `ProgressEdits` (botapp/edits.py): the sync thread never waits for Telegram (only the final
 edit, after the run's work, waits out a short flood control).
@@ -36,7 +37,7 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from botapp.edits import ProgressEdits
-from botapp.ratelimit import WORKER_SHARE, TelegramRateLimiter
+from botapp.ratelimit import TelegramRateLimiter, worker_share
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class Notifier:
                 self._token,
                 base_url=self._base_url,
                 request=request,
-                rate_limiter=TelegramRateLimiter(WORKER_SHARE),
+                rate_limiter=TelegramRateLimiter(worker_share()),
             )
         return self._bot
 

@@ -303,6 +303,9 @@ LOGGING = {
         "config": {"level": env("LOG_LEVEL", default="INFO"), "propagate": True},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # It logs a traceback for every 429 it passes on (max_retries=0); the notifier and
+        # the bot log those in one line themselves.
+        "telegram.ext.AIORateLimiter": {"level": "CRITICAL"},
     },
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from botapp.notifier import Notifier
@@ -85,3 +87,45 @@ def test_the_final_edit_waits_out_flood_control(telegram, bot_settings, db):
 
     assert delivery.ok
     assert telegram.last_message(user.id).text == "#1 done: 120 pages"
+
+
+def test_the_worker_processes_together_stay_within_telegrams_limits(telegram, bot_settings, db):
+    """Each django-q2 worker process has its own notifier: with Q_CLUSTER["workers"] = 2,
+    two runs ending together must not send faster than Telegram allows, whatever the
+    worker's share of it."""
+    bot_settings.Q_CLUSTER = {**bot_settings.Q_CLUSTER, "workers": 2}
+    telegram.flood_limits = True
+    users = [telegram.create_user(username=f"sub_{n:03d}") for n in range(200)]
+    notifiers = [Notifier(token=telegram.token, base_url=telegram.base_url) for _ in range(2)]
+    delivered: list[list[bool]] = [[], []]
+
+    def announce(i: int) -> None:  # one worker process's end messages
+        for user in users[i * 100 : (i + 1) * 100]:
+            delivered[i].append(notifiers[i].send(user.id, "run #1 finished", wait=False).ok)
+
+    threads = [threading.Thread(target=announce, args=(i,)) for i in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        for notifier in notifiers:
+            notifier.close()
+
+    assert telegram.flood_refusals == []
+    assert delivered == [[True] * 100, [True] * 100]
+
+
+def test_a_429_is_logged_in_one_line_without_a_traceback(telegram, bot_settings, db, caplog):
+    user = telegram.create_user(username="member_y")
+    telegram.inject("sendMessage", status=429, retry_after=5, chat_id=user.id)
+    notifier = Notifier(token=telegram.token, base_url=telegram.base_url)
+    try:
+        delivery = notifier.send(user.id, "run #1 finished", wait=False)
+    finally:
+        notifier.close()
+
+    assert delivery.retry_after == 5
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+    assert any("flood control" in r.getMessage() for r in caplog.records)
