@@ -57,6 +57,18 @@ def refuse_unsafe_secret_key() -> None:
         raise UnsafeSecretKey(problem)
 
 
+def refuse_unsafe_secret_key_in_command() -> None:
+    """For the services' own commands (`runbot`, `qcluster`), however they are started:
+    `django-admin` and `python -m django` do not pass through manage.py's check. A
+    CommandError, so it is one line on stderr and exit code 2."""
+    from django.core.management.base import CommandError
+
+    try:
+        refuse_unsafe_secret_key()
+    except UnsafeSecretKey as exc:
+        raise CommandError(str(exc), returncode=2) from None
+
+
 def guard_command_line(argv: list[str]) -> str | None:
     """For manage.py: the refusal line when `argv` starts a service with an unsafe key."""
     if len(argv) < 2 or argv[1] not in SERVICE_COMMANDS:

@@ -126,6 +126,21 @@ def test_services_refuse_the_code_default_key(service, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "args",
+    [
+        ["-m", "django", "qcluster", "--settings=config.settings"],
+        ["-m", "django", "runbot", "--settings=config.settings"],
+    ],
+    ids=["python -m django qcluster", "python -m django runbot"],
+)
+def test_services_started_without_manage_py_refuse_the_code_default_key(args, tmp_path):
+    """django-admin and `python -m django` do not go through manage.py's check."""
+    env = clean_env(tmp_path, TELEGRAM_BOT_TOKEN="123:TOKEN", DEBUG="false")
+
+    assert_refused(start(args, env))
+
+
+@pytest.mark.parametrize(
     "key",
     ["", "short-but-random-Zk3q9", CODE_DEFAULT_KEY, "x" * 60],
     ids=["unset", "short", "code default", "one character"],

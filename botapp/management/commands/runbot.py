@@ -11,12 +11,14 @@ from telegram.error import InvalidToken, NetworkError
 
 from botapp.bot import ALLOWED_UPDATES, build_application
 from config.log_filters import redact
+from config.security import refuse_unsafe_secret_key_in_command
 
 
 class Command(BaseCommand):
     help = "Run the Telegram admin bot (long polling; a webhook if TELEGRAM_WEBHOOK_URL is set)."
 
     def handle(self, *args, **options) -> None:
+        refuse_unsafe_secret_key_in_command()  # the bot signs the tasks it queues with it
         token = settings.TELEGRAM_BOT_TOKEN
         if not token:
             raise CommandError(

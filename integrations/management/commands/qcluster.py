@@ -26,6 +26,7 @@ from django.conf import settings
 from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as QClusterCommand
 
+from config.security import refuse_unsafe_secret_key_in_command
 from integrations.models import ACTIVE_STATUSES, SyncRun
 
 logger = logging.getLogger("integrations.runs")
@@ -35,8 +36,8 @@ class Command(QClusterCommand):
     help = "Start the django-q2 cluster (syncs, schedules, notifications); ends its runs on stop."
 
     def handle(self, *args, **options) -> None:
-        # As django-q2's command: the SECRET_KEY signs the task payloads.
-        settings.SECRET_KEY  # noqa: B018
+        # The SECRET_KEY signs the task payloads: a known one would run anyone's code here.
+        refuse_unsafe_secret_key_in_command()
         if options.get("cluster_name"):
             os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
         cluster = Cluster()
