@@ -7,9 +7,19 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     from config.security import guard_command_line
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - reads config/settings.py now
+    except ImproperlyConfigured as exc:
+        # A setting that does not parse: its one line (naming the variable), not a
+        # traceback for every command.
+        sys.stderr.write(f"{exc}\n")
+        sys.exit(2)
 
     refusal = guard_command_line(sys.argv)
     if refusal:

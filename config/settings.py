@@ -14,20 +14,33 @@ from config.security import DEVELOPMENT_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ, whose casts name the variable when a value does not parse (it would
+    raise a bare ValueError: `invalid literal for int()`). manage.py and the WSGI app turn
+    ImproperlyConfigured into one line."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as exc:
+            raise environ.ImproperlyConfigured(f"{var}: cannot read its value ({exc})") from None
+
+
+env = _Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
-def _mapping(value: str) -> dict[str, str]:
-    """Parse `field=Notion property,field2=Other` into an ordered dict."""
+def _mapping(name: str, default: str) -> dict[str, str]:
+    """Parse `field=Notion property,field2=Other` (variable `name`) into an ordered dict."""
     result: dict[str, str] = {}
-    for item in value.split(","):
+    for item in env(name, default=default).split(","):
         if not item.strip():
             continue
         field, sep, prop = item.partition("=")
         if not sep or not field.strip() or not prop.strip():
             raise environ.ImproperlyConfigured(
-                f"Cannot parse {item!r}: expected field=Notion property name"
+                f"{name}: cannot parse {item!r}: expected field=Notion property name"
             )
         result[field.strip()] = prop.strip()
     return result
@@ -215,6 +228,11 @@ TELEGRAM_GROUP_CHATS = _int_list("TELEGRAM_GROUP_CHATS")
 # A command that reaches the bot later than this after it was sent (queued while the bot
 # was down) is not executed; the member is told to send it again.
 TELEGRAM_STALE_COMMAND_SECONDS = env.int("TELEGRAM_STALE_COMMAND_SECONDS", default=300)
+if TELEGRAM_STALE_COMMAND_SECONDS < 0:
+    raise environ.ImproperlyConfigured(
+        "TELEGRAM_STALE_COMMAND_SECONDS must be 0 (no check) or more seconds, "
+        f"not {TELEGRAM_STALE_COMMAND_SECONDS}"
+    )
 # Per-user flood limit: a burst of this many updates, then one every
 # 60 / TELEGRAM_USER_RATE_PER_MINUTE seconds (a token bucket per Telegram user).
 TELEGRAM_USER_BURST = env.int("TELEGRAM_USER_BURST", default=10)
@@ -229,16 +247,11 @@ NOTION_API_BASE_URL = env("NOTION_API_BASE_URL", default="https://api.notion.com
 NOTION_HUMANS_DATABASE_ID = env("NOTION_HUMANS_DATABASE_ID", default="")
 NOTION_DIRECTIONS_DATABASE_ID = env("NOTION_DIRECTIONS_DATABASE_ID", default="")
 NOTION_HUMANS_FIELDS = _mapping(
-    env(
-        "NOTION_HUMANS_FIELDS",
-        default="telegram=Telegram,email=Email,phone=Phone,status=Status",
-    )
+    "NOTION_HUMANS_FIELDS", "telegram=Telegram,email=Email,phone=Phone,status=Status"
 )
 NOTION_DIRECTIONS_FIELDS = _mapping(
-    env(
-        "NOTION_DIRECTIONS_FIELDS",
-        default="organizers=Organizers,deputies=Deputies,status=Status,description=Description",
-    )
+    "NOTION_DIRECTIONS_FIELDS",
+    "organizers=Organizers,deputies=Deputies,status=Status,description=Description",
 )
 NOTION_INACTIVE_STATUSES = [s.strip() for s in env.list("NOTION_INACTIVE_STATUSES", default=[])]
 # Requests per second for the whole integration, every process together (a limit shared

@@ -163,3 +163,43 @@ def test_debug_mode_starts_without_a_key(tmp_path):
     # It gets past the key check and stops at the next missing setting.
     assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr
     assert "SECRET_KEY" not in result.stderr
+
+
+MALFORMED = {
+    "TELEGRAM_GROUP_CHATS": "-100123,my-group",
+    "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO",
+    "TELEGRAM_USER_BURST": "ten",
+    "NOTION_HUMANS_FIELDS": "telegram",
+    "TELEGRAM_STALE_COMMAND_SECONDS": "-1",
+}
+
+
+@pytest.mark.parametrize("variable", list(MALFORMED))
+def test_a_malformed_setting_is_one_line_naming_it(variable, tmp_path):
+    env = clean_env(tmp_path, DEBUG="true", **{variable: MALFORMED[variable]})
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 2, output
+    assert len(output.splitlines()) == 1, output
+    assert variable in output
+
+
+def test_gunicorn_shows_a_malformed_setting_in_one_line(tmp_path):
+    env = clean_env(tmp_path, DEBUG="true", TELEGRAM_GROUP_CHATS="my-group")
+    args = ["-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{free_port()}"]
+
+    result = start(args, env)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    assert [line for line in output.splitlines() if "TELEGRAM_GROUP_CHATS" in line]
