@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from botapp import dbcalls, guard, handlers, list_commands, texts
+from botapp.backlog import FirstBatchRequest, StartupBacklog
 from botapp.ratelimit import BOT_SHARE, TelegramRateLimiter
 from integrations.sync import registry
 
@@ -30,17 +31,21 @@ CONCURRENT_UPDATES = 32
 
 
 def build_application(*, token: str, base_url: str | None = None) -> Application:
+    backlog = StartupBacklog()
     builder = (
         Application.builder()
         .token(token)
         .base_url(base_url or settings.TELEGRAM_API_BASE_URL)
         .concurrent_updates(CONCURRENT_UPDATES)
         .connection_pool_size(CONCURRENT_UPDATES + 4)
+        # PTB's default for getUpdates (one connection), which also tells what was waiting
+        .get_updates_request(FirstBatchRequest(backlog, connection_pool_size=1))
         .rate_limiter(TelegramRateLimiter(BOT_SHARE))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
     application = builder.build()
+    application.bot_data[guard.BACKLOG] = backlog
     guard.install(application)
     add_handlers(application)
     return application
@@ -85,6 +90,9 @@ def menu(language: str) -> list[BotCommand]:
 async def post_init(application: Application) -> None:
     """Register the command menu: the default one in LANGUAGE_CODE, plus ru and en."""
     bot = application.bot
+    if settings.TELEGRAM_WEBHOOK_URL:  # polling learns it from its first getUpdates answer
+        info = await bot.get_webhook_info()
+        application.bot_data[guard.BACKLOG].expect(info.pending_update_count)
     await bot.set_my_commands(menu(settings.LANGUAGE_CODE))
     for language in MENU_LANGUAGES:
         await bot.set_my_commands(menu(language), language_code=language)

@@ -22,6 +22,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from botapp import authorization, services, texts
+from botapp.backlog import StartupBacklog
 from botapp.dbcalls import db
 from botapp.dbwriter import BackgroundWriter
 from botapp.flood import FloodGuard
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 FLOOD_GUARD = "flood_guard"
 REFUSALS = "refusals"
 WRITER = "db_writer"
+BACKLOG = "startup_backlog"
 
 
 def install(application) -> None:
@@ -42,6 +44,7 @@ def install(application) -> None:
     application.bot_data[FLOOD_GUARD] = FloodGuard()
     application.bot_data[REFUSALS] = RefusalCooldown()
     application.bot_data[WRITER] = BackgroundWriter()
+    application.bot_data.setdefault(BACKLOG, StartupBacklog())
 
 
 def uninstall(application) -> None:
@@ -138,19 +141,20 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("Forwarded update %s: not run", update.update_id)
         raise ApplicationHandlerStop
 
-    sent_at = _sent_at(update)
-    limit = timedelta(seconds=settings.TELEGRAM_STALE_COMMAND_SECONDS)
-    if limit and sent_at is not None and datetime.now(UTC) - sent_at > limit:
+    if query is not None:
+        if state[BACKLOG].waited(update.update_id):
+            with translation.override(settings.LANGUAGE_CODE):
+                await query.answer(texts.plain(texts.stale_press()), show_alert=True)
+            logger.info("Button press %s waited while the bot was down: not run", update.update_id)
+            raise ApplicationHandlerStop
+    elif _too_late(message):
         with translation.override(settings.LANGUAGE_CODE):
-            if query is not None:
-                await query.answer(texts.plain(texts.stale_menu(sent_at=sent_at)), show_alert=True)
-            else:
-                await reply(
-                    update,
-                    texts.stale_command(command=_command(text), sent_at=sent_at),
-                    quote=True,
-                )
-        logger.info("Stale update %s (sent %s): not run", update.update_id, sent_at)
+            await reply(
+                update,
+                texts.stale_command(command=_command(text), sent_at=message.date),
+                quote=True,
+            )
+        logger.info("Stale update %s (sent %s): not run", update.update_id, message.date)
         raise ApplicationHandlerStop
 
     context.human = result.human
@@ -161,15 +165,11 @@ def _command(text: str) -> str:
     return text.split(maxsplit=1)[0] if text else ""
 
 
-def _sent_at(update: Update) -> datetime | None:
-    """When the user sent the message; for a button, when its message was sent (a callback
-    query carries no date of its own, so a button is as old as the menu under it)."""
-    if update.message is not None:
-        return update.message.date
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        return query.message.date  # an inaccessible (over 48 h old) message has date 0
-    return None
+def _too_late(message: Message) -> bool:
+    """A command that waited on Telegram longer than TELEGRAM_STALE_COMMAND_SECONDS (the
+    bot was down): its date is when it was sent."""
+    limit = settings.TELEGRAM_STALE_COMMAND_SECONDS
+    return bool(limit) and datetime.now(UTC) - message.date > timedelta(seconds=limit)
 
 
 async def _answer(update: Update, text: str) -> None:

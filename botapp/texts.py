@@ -248,11 +248,11 @@ def stale_command(*, command: str, sent_at: datetime) -> str:
     ) % {"command": esc(clip(command, 40)), "when": when(sent_at)}
 
 
-def stale_menu(*, sent_at: datetime) -> str:
+def stale_press() -> str:
     return _(
-        "These buttons are from %(when)s and out of date: I did not run anything. Send the "
-        "command again (/sync, /subscribe) for fresh ones."
-    ) % {"when": when(sent_at)}
+        "You pressed this button while I was unavailable: I did not run anything. Press it "
+        "again, or send the command again (/sync, /subscribe) for fresh buttons."
+    )
 
 
 def forwarded_command(*, command: str) -> str:

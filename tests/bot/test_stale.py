@@ -6,7 +6,9 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from botapp.bot import build_application
 from integrations.models import SyncRun
+from tests.bot.conftest import RunningBot
 
 
 def test_a_command_sent_an_hour_ago_is_not_run(bot, member, telegram, settings):
@@ -30,16 +32,40 @@ def test_a_command_a_few_seconds_late_is_run(bot, member, telegram):
     assert "Running now" in reply.text
 
 
-def test_a_button_under_an_old_menu_starts_nothing(bot, member, telegram, settings):
+def test_a_button_under_an_old_menu_works_while_the_bot_runs(bot, member, telegram, settings):
+    """A button carries no date of its own: the menu's age says nothing about when it was
+    pressed (and over 48 hours Telegram sends a placeholder date)."""
     menu = member.say("/sync")
     telegram.backdate(member.id, menu.message_id, settings.TELEGRAM_STALE_COMMAND_SECONDS + 60)
 
     query = telegram.press_button(member.user, menu, "sync:humans")
 
     answer = telegram.wait_for_callback_answer(query)
+    bot.wait_idle(telegram)
+    assert not answer.get("show_alert")
+    assert SyncRun.objects.filter(kind="humans").exists()
+
+
+def test_a_button_pressed_while_the_bot_was_down_starts_nothing(
+    bot, member, telegram, bot_settings
+):
+    menu = member.say("/sync")
+    bot.stop()
+    query = telegram.press_button(member.user, menu, "sync:humans")  # waits on Telegram
+
+    restarted = RunningBot(build_application(token=telegram.token, base_url=telegram.base_url))
+    restarted.start()
+    try:
+        answer = telegram.wait_for_callback_answer(query)
+        fresh = telegram.press_button(member.user, menu, "sync:directions")  # pressed now
+        telegram.wait_for_callback_answer(fresh)
+        restarted.wait_idle(telegram)
+    finally:
+        restarted.stop()
+
     assert answer["show_alert"] is True
     assert "/sync" in answer["text"]
-    assert not SyncRun.objects.exists()
+    assert list(SyncRun.objects.values_list("kind", flat=True)) == ["directions"]
 
 
 def test_a_forwarded_command_is_not_run(bot, member, telegram):
