@@ -222,11 +222,11 @@ async def _refuse_group(
     chat_id = update.effective_chat.id
     answered = _record(context, sender, key=("group", chat_id), reason=AccessAttempt.Reason.GROUP)
     with translation.override(settings.LANGUAGE_CODE):
-        hint = texts.group_not_allowed(chat_id=chat_id)
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.plain(hint, limit=190), show_alert=True)
+            alert = texts.group_not_allowed_alert(chat_id=chat_id)
+            await update.callback_query.answer(texts.plain(alert), show_alert=True)
         elif answered:
-            await reply(update, hint)
+            await reply(update, texts.group_not_allowed(chat_id=chat_id))
     logger.info("Group %s is not allowed: command not served", chat_id)
 
 

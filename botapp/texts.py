@@ -233,6 +233,15 @@ def group_not_allowed(*, chat_id: int) -> str:
     )
 
 
+def group_not_allowed_alert(*, chat_id: int) -> str:
+    """The hint as a button's alert (plain text, 200 characters at most): short enough
+    that the group's id always fits."""
+    return _(
+        "Not here: I only work in private chats and in groups an admin has allowed. Write to "
+        "me privately. This group's id: %(id)s"
+    ) % {"id": chat_id}
+
+
 def group_migrated(*, old_chat_id: int, new_chat_id: int) -> str:
     return _(
         "This group became a supergroup and got a new id: <code>%(new)s</code>. Subscriptions "

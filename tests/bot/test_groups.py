@@ -3,6 +3,8 @@ with their member, and groups upgraded to supergroups."""
 
 from __future__ import annotations
 
+import pytest
+
 from botapp.models import AccessAttempt, Subscription
 from integrations.models import SyncRun
 from people.models import Human
@@ -65,6 +67,26 @@ def test_a_button_in_a_group_that_is_not_allowed_starts_nothing(bot, telegram, m
     assert answer["show_alert"] is True
     assert "privately" in answer["text"]
     assert not SyncRun.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_the_alert_in_a_group_that_is_not_allowed_shows_its_id(
+    bot, telegram, member, settings, language
+):
+    """A button's alert holds 200 characters: the group's id (what an admin needs) must be
+    in it, in every language."""
+    group = telegram.create_group(title="Штаб", members=[member.user])
+    settings.TELEGRAM_GROUP_CHATS = [group.id]
+    menu = member.say("/sync@org_admin_bot", chat=group.id)
+    settings.TELEGRAM_GROUP_CHATS = []
+    settings.LANGUAGE_CODE = language
+
+    answer = telegram.wait_for_callback_answer(
+        telegram.press_button(member.user, menu, "sync:humans")
+    )
+
+    assert str(group.id) in answer["text"]
+    assert len(answer["text"]) <= 200
 
 
 def subscribe_group(member, telegram, group) -> None:
