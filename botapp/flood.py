@@ -9,7 +9,9 @@ they already got is all they hear).
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
@@ -43,6 +45,22 @@ class FloodGuard:
         self._users: ForgetfulDict[_User] = ForgetfulDict(
             limit=MAX_TRACKED_USERS, idle=lambda user: _full(user.bucket)
         )
+        self._locks: ForgetfulDict[asyncio.Lock] = ForgetfulDict(
+            limit=MAX_TRACKED_USERS, idle=lambda lock: not lock.locked()
+        )
+
+    def serial(self, key: Hashable) -> asyncio.Lock:
+        """A lock per sender: their updates are authorised one at a time.
+
+        Database work runs on several threads, so two first messages of one new member
+        could otherwise interleave (one binds the id between the other's two lookups, which
+        then finds the handle bound and refuses its own member). One bot process per token
+        (Telegram's rule) makes an in-process lock enough; waiting on it takes no thread.
+        """
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
 
     def _user(self, user_id: int) -> _User:
         found = self._users.get(user_id)

@@ -128,7 +128,8 @@ async def _guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _refuse_group(update, context, sender)
         raise ApplicationHandlerStop
 
-    result = await db(authorization.authorize, sender)
+    async with flood.serial(user.id):
+        result = await db(authorization.authorize, sender)
     flood.remember(user.id, member=result.ok)
     if not result.ok:
         await _refuse(update, context, sender, result)

@@ -175,3 +175,16 @@ def test_odd_history_arguments_get_a_hint(bot, member):
         reply = member.say(f"/history {argument}")
 
         assert "/history" in reply.text
+
+
+def test_a_new_members_first_commands_at_once_are_all_served(bot, member_factory, telegram):
+    """Authorised one at a time per sender: the first binds, the others find the binding
+    (interleaved, one could find the handle bound meanwhile and refuse its own member)."""
+    newcomer = member_factory("eager_newcomer", "Новый Участник")
+
+    for _ in range(4):
+        newcomer.send("/whoami")
+    bot.wait_idle(telegram)
+
+    assert [("Новый Участник" in m.text) for m in newcomer.messages()] == [True] * 4
+    assert not AccessAttempt.objects.exists()
