@@ -4,8 +4,9 @@ on to the command handlers, with `context.human` set.
 
 In that order, so that the cheap checks come first: the flood limit is decided in memory
 (no database work for a flood), the chat by settings, the sender by one database read (a
-first message by username also binds), and the age of the command last (only a member is
-told that a command came too late). A refusal writes nothing on the members' database
+first message by username also binds), and freshness last (only a member is told): a
+forwarded message is never run, a command by its age, a button press by whether it waited
+while the bot was down (botapp/backlog.py). A refusal writes nothing on the members' database
 threads: whether it is answered is decided in memory (botapp/refusals.py) and its record
 goes to the background writer (botapp/dbwriter.py).
 """
