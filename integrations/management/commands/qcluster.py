@@ -40,13 +40,17 @@ class Command(QClusterCommand):
         refuse_unsafe_secret_key_in_command()
         if options.get("cluster_name"):
             os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
+        # Cluster() installs django-q2's own SIGTERM/SIGINT handlers, which stop the cluster
+        # gracefully: the workers finish their tasks, a long run included. Ours replace
+        # them before start(): a stop that arrives while the cluster starts (its workers
+        # may already be executing a run) ends the runs like any other stop.
         cluster = Cluster()
-        cluster.start()
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, frame: stop.set())
         if options.get("run_once"):
             stop.set()
+        cluster.start()
         while not stop.wait(0.5):
             if not cluster.sentinel.is_alive():  # killed with its process group
                 break
