@@ -273,6 +273,18 @@ class ListsRun:
         ctx.counts.fetched += persons.rows
         ctx.counts.skipped += sum(persons.skipped.values())
         entries = [self._entry(person) for person in persons.people]
+        for entry in entries:
+            if entry["_conflict"]:
+                whom = ", ".join(
+                    f"{member} ({ListEntry.Match(by).label})" for by, member in entry["_conflict"]
+                )
+                ctx.warn(
+                    _(
+                        "List «%(name)s», row %(row)d: its contacts are different members' "
+                        "(%(whom)s), so it is matched to neither; correct the row or Notion."
+                    )
+                    % {"name": name, "row": entry["row_number"], "whom": whom}
+                )
         staged = StagedList(people_list, registration, changes)
         self._diff(staged, entries, name)
         staged.summary = self._summary(staged, name, persons, entries)
@@ -293,6 +305,7 @@ class ListsRun:
             "match": match.by,
             "name_match_id": match.hint_id,
             "_first_name": person.first_name,
+            "_conflict": match.conflict,
         }
 
     def _diff(self, staged: StagedList, entries: list[dict], name: str) -> None:
@@ -339,7 +352,7 @@ class ListsRun:
 
     def _summary(self, staged: StagedList, name: str, persons, entries: list[dict]) -> dict:
         matched = Counter(e["match"] for e in entries if e["match"])
-        new = [e for e in entries if not e["match"]]
+        new = [e for e in entries if not e["match"] and not e["_conflict"]]
         people_list = staged.people_list
         return {
             "list_id": people_list.pk if people_list else None,
@@ -358,6 +371,7 @@ class ListsRun:
             "merged": persons.merged,
             "matched": {by: matched.get(by, 0) for by in ("telegram", "email", "phone")},
             "not_found": len(new),
+            "conflicts": sum(1 for e in entries if e["_conflict"]),
             "new_names": [e["_first_name"] or e["full_name"] for e in new][:NEW_NAMES_SHOWN],
             "name_hints": sum(1 for e in new if e["name_match_id"]),
         }

@@ -88,6 +88,13 @@ def list_summary(load: dict[str, Any]) -> list[str]:
             )
     else:
         lines.append("🆕 " + _("new (not among our people): none"))
+    conflicts = load.get("conflicts", 0)
+    if conflicts:
+        lines.append(
+            "⚠️ "
+            + _("contacts of different members: %(n)d (matched to neither: see the warnings)")
+            % {"n": conflicts}
+        )
     merged = load.get("merged", 0)
     if merged:
         lines.append(
