@@ -47,7 +47,7 @@ from integrations.sync.base import (
     is_mass_change,
     mass_change_percent,
 )
-from lists.columns import FIELDS, IDENTIFYING, effective_columns
+from lists.columns import FIELDS, IDENTIFYING, effective_columns, looks_like_header
 from lists.matching import HumanIndex
 from lists.models import ListEntry, PeopleList
 from lists.persons import SKIP_BLANK, SKIP_NO_IDENTITY, Person, persons_of
@@ -234,12 +234,16 @@ class ListsRun:
         title = changes.get("sheet_title") or (
             people_list.sheet_title if people_list else registration["sheet_title"]
         )
-        table = read_table(values)
+        saved = people_list.columns if people_list else {}
+        saved_headers = {h for h in (saved or {}).values() if h}
+        table = read_table(
+            values,
+            is_header=lambda cells: looks_like_header(cells) or bool(saved_headers & set(cells)),
+        )
         if table is None:
             raise ListProblem(
                 _("the tab «%(tab)s» is empty: there is not even a header row.") % {"tab": title}
             )
-        saved = people_list.columns if people_list else {}
         columns, missing = effective_columns(saved=saved or {}, headers=table.headers)
         for header in missing:
             ctx.warn(
