@@ -6,7 +6,8 @@ in the same transaction if it is new (a failed load or a dry run registers nothi
 every active list. Reading comes first, with no transaction open (the network is slow, and
 the bot, the queue and the run's heartbeat keep writing meanwhile); the diff reads the
 stored entries; the apply writes only what changed: a re-import with nothing changed writes
-no entry. Entries whose person is gone from the sheet are deleted and counted
+no entry, and an entry whose row only moved (a row inserted above) gets its new row number
+and is counted unchanged. Entries whose person is gone from the sheet are deleted and counted
 (`deactivated`), behind the same mass-change guard as Humans: a sheet emptied by mistake
 never wipes a list.
 
@@ -103,6 +104,9 @@ class StagedList:
     create: list[dict] = field(default_factory=list)
     update: list[dict] = field(default_factory=list)
     delete: list[int] = field(default_factory=list)
+    #: (pk, row number) of entries whose person is unchanged but whose row moved (a row
+    #: inserted above, rows sorted): written so the link goes to the row, not counted
+    move: list[tuple[int, int]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -330,10 +334,12 @@ class ListsRun:
             seen.add(row["row_key"])
             if old is None:
                 staged.create.append(row)
-            elif any(old[f] != row[f] for f in ENTRY_FIELDS):
+            elif any(old[f] != row[f] for f in ENTRY_FIELDS if f != "row_number"):
                 staged.update.append({**row, "pk": old["pk"]})
             else:
                 counts.unchanged += 1
+                if old["row_number"] != row["row_number"]:
+                    staged.move.append((old["pk"], row["row_number"]))
         staged.delete = [row["pk"] for key, row in existing.items() if key not in seen]
         if is_mass_change(len(staged.delete), len(existing), self.ctx):
             raise MassDeactivationRefused(
@@ -409,6 +415,12 @@ class ListsRun:
                     for row in staged.update
                 ],
                 [*ENTRY_FIELDS, "updated_at"],
+                batch_size=BATCH,
+            )
+        if staged.move:
+            ListEntry.objects.bulk_update(
+                [ListEntry(pk=pk, row_number=number) for pk, number in staged.move],
+                ["row_number"],
                 batch_size=BATCH,
             )
         for start in range(0, len(staged.delete), BATCH):
