@@ -32,6 +32,10 @@ class ListOverview:
     last_error: str
 
 
+def people_lists_count() -> int:
+    return PeopleList.objects.count()
+
+
 def people_lists_overview(*, limit: int = 20) -> list[ListOverview]:
     """Lists, the latest loaded first, with their entries counted (one query)."""
     lists = (

@@ -12,6 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 NAMES_SHOWN = 10
+NAME_LENGTH = 40
+
+
+def _short(name: str) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= NAME_LENGTH else name[: NAME_LENGTH - 1].rstrip() + "…"
 
 
 def progress_text(phase: str, fetched: int) -> str:
@@ -68,7 +74,7 @@ def list_summary(load: dict[str, Any]) -> list[str]:
     )
     new = load.get("not_found", 0)
     if new:
-        names = [n for n in load.get("new_names", []) if n][:NAMES_SHOWN]
+        names = [_short(n) for n in load.get("new_names", []) if n][:NAMES_SHOWN]
         shown = ", ".join(names)
         if new > len(names):
             shown += " " + _("and %(n)d more") % {"n": new - len(names)}
