@@ -135,3 +135,20 @@ def test_the_export_neutralises_formulas_written_in_the_sheet(staff, google, imp
     assert not [c for c in cells if c[:1] in ("=", "-", "@") or c.startswith("+cmd")]
     assert "'=HYPERLINK(" in " ".join(cells)
     assert "+79000000005" in cells  # a phone stays a phone
+
+
+def test_staff_without_the_permission_see_no_entries_nor_export(loaded):
+    clerk = User.objects.create_user("clerk", "clerk@example.org", "pw-for-tests-only")
+    clerk.is_staff = True
+    clerk.save()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(clerk)
+    pks = list(ListEntry.objects.values_list("pk", flat=True))
+
+    listing = client.get("/admin/lists/listentry/")
+    entry = client.get(f"/admin/lists/listentry/{pks[0]}/change/")
+    export = client.post(
+        "/admin/lists/listentry/", {"action": "export_not_found", "_selected_action": pks}
+    )
+
+    assert (listing.status_code, entry.status_code, export.status_code) == (403, 403, 403)
