@@ -159,10 +159,14 @@ class ListsRun:
                 ctx.progress("fetching")
         ctx.progress("applying")
         with ctx.apply_transaction():
-            for item in staged:
-                self._apply(item)
-            for people_list, reason in failed:
-                PeopleList.objects.filter(pk=people_list.pk).update(last_error=reason[:2000])
+            # A dry run sends no write at all (the transaction's rollback is only the safety
+            # net): a list created and rolled back would still take an id from the sequence,
+            # and the report would name a list that does not exist.
+            if not ctx.dry_run:
+                for item in staged:
+                    self._apply(item)
+                for people_list, reason in failed:
+                    PeopleList.objects.filter(pk=people_list.pk).update(last_error=reason[:2000])
             ctx.report = {
                 "lists": [item.summary for item in staged]
                 + [
