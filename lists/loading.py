@@ -157,6 +157,8 @@ class ListsRun:
                     )
                     failed.append((people_list, str(exc)))
                 ctx.progress("fetching")
+            if failed and not staged:
+                self._fail_every_list(failed)
         ctx.progress("applying")
         with ctx.apply_transaction():
             # A dry run sends no write at all (the transaction's rollback is only the safety
@@ -175,6 +177,17 @@ class ListsRun:
                 ]
             }
         return ctx.counts
+
+    def _fail_every_list(self, failed: list[tuple[PeopleList, str]]) -> None:
+        """No list could be read: the run failed (not a success with warnings). Each list
+        keeps why, for /lists and the admin (bookkeeping, not the lists' data)."""
+        if not self.ctx.dry_run:
+            for people_list, reason in failed:
+                PeopleList.objects.filter(pk=people_list.pk).update(last_error=reason[:2000])
+        raise SyncFailed(
+            _("No list could be loaded: %(reasons)s")
+            % {"reasons": "; ".join(f"«{pl.name}»: {reason}" for pl, reason in failed)}
+        )
 
     # -- reading ------------------------------------------------------------------------
     def _stage_target(self, target: ImportTarget) -> StagedList:

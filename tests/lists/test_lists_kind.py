@@ -133,3 +133,16 @@ def test_requests_take_their_slots_in_the_service_accounts_shared_limit(
     bucket = RateLimitBucket.objects.get(key=rate_limit_key(google.email))
     assert result.code == 0, result.err
     assert bucket.next_at > 0
+
+
+def test_a_run_where_every_list_failed_fails_naming_them(two_lists, google):
+    google.emulator.unshare(two_lists.spreadsheet_id, google.email)
+
+    result = run_command("sync", "lists")
+
+    run = SyncRun.objects.filter(kind="lists").latest("id")
+    assert result.code == 1, result.out
+    assert run.status == "failed"
+    assert "«Смены — Суббота»" in run.error and "«Смены — Воскресенье»" in run.error
+    assert "as Viewer" in run.error
+    assert all("as Viewer" in pl.last_error for pl in PeopleList.objects.filter(is_active=True))
