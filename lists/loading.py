@@ -118,6 +118,7 @@ class ListsRun:
         self.client = client
         self.region = settings.LISTS_PHONE_REGION
         self.index: HumanIndex | None = None
+        self.former: HumanIndex | None = None
 
     @classmethod
     def execute(cls, ctx: SyncContext) -> SyncCounts:
@@ -132,6 +133,7 @@ class ListsRun:
         ctx = self.ctx
         target = ImportTarget.from_params(ctx.params)
         self.index = HumanIndex.load(region=self.region)
+        self.former = HumanIndex.load(region=self.region, active=False)
         staged: list[StagedList] = []
         failed: list[tuple[PeopleList, str]] = []
         ctx.progress("fetching")
@@ -317,6 +319,11 @@ class ListsRun:
 
     def _entry(self, person: Person) -> dict[str, Any]:
         match = self.index.match(person)
+        former = (
+            not match.human_id
+            and not match.conflict
+            and self.former.match(person).human_id is not None
+        )
         return {
             "row_key": person.row_key,
             "row_number": person.row_number,
@@ -331,6 +338,7 @@ class ListsRun:
             "name_match_id": match.hint_id,
             "_first_name": person.first_name,
             "_conflict": match.conflict,
+            "_former": former,
         }
 
     def _diff(self, staged: StagedList, entries: list[dict], name: str) -> None:
@@ -379,7 +387,8 @@ class ListsRun:
 
     def _summary(self, staged: StagedList, name: str, persons, entries: list[dict]) -> dict:
         matched = Counter(e["match"] for e in entries if e["match"])
-        new = [e for e in entries if not e["match"] and not e["_conflict"]]
+        new = [e for e in entries if not e["match"] and not e["_conflict"] and not e["_former"]]
+        former = [e for e in entries if e["_former"]]
         people_list = staged.people_list
         return {
             "list_id": people_list.pk if people_list else None,
@@ -399,6 +408,8 @@ class ListsRun:
             "matched": {by: matched.get(by, 0) for by in ("telegram", "email", "phone")},
             "not_found": len(new),
             "conflicts": sum(1 for e in entries if e["_conflict"]),
+            "former": len(former),
+            "former_names": [e["_first_name"] or e["full_name"] for e in former][:NEW_NAMES_SHOWN],
             "new_names": [e["_first_name"] or e["full_name"] for e in new][:NEW_NAMES_SHOWN],
             "name_hints": sum(1 for e in new if e["name_match_id"]),
         }

@@ -57,8 +57,10 @@ class HumanIndex:
                 self._words[word].add(pk)
 
     @classmethod
-    def load(cls, *, region: str) -> HumanIndex:
-        humans = Human.objects.filter(is_active=True).values(
+    def load(cls, *, region: str, active: bool = True) -> HumanIndex:
+        """Active Humans (our people); with `active=False`, the former ones: never a match,
+        only so a report can tell a former member from a newcomer."""
+        humans = Human.objects.filter(is_active=active).values(
             "pk", "full_name", "telegram_username", "email", "phone"
         )
         return cls(list(humans), region=region)
