@@ -21,6 +21,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from lists.contacts import (
+    day_first,
     first_name_of,
     name_words,
     normalize_email,
@@ -75,7 +76,9 @@ class Persons:
     merged: int
 
 
-def person_of(row: Row, table: Table, columns: dict[str, str], *, region: str) -> Person:
+def person_of(
+    row: Row, table: Table, columns: dict[str, str], *, region: str, dates_day_first: bool = True
+) -> Person:
     """The person a row is; `skip` says why it is none (SKIP_BLANK, SKIP_NO_IDENTITY)."""
     if row.blank:
         return Person(row_number=row.number, values={}, skip=SKIP_BLANK)
@@ -111,7 +114,7 @@ def person_of(row: Row, table: Table, columns: dict[str, str], *, region: str) -
         person.problems.append(
             _("%(value)s is not a phone number") % {"value": repr(cell["phone"][:40])}
         )
-    person.submitted_at = parse_timestamp(cell.get("submitted_at"))
+    person.submitted_at = parse_timestamp(cell.get("submitted_at"), day_first=dates_day_first)
     if not person.identifiers() and not person.name_key:
         person.skip = SKIP_NO_IDENTITY
     return person
@@ -122,8 +125,10 @@ def persons_of(table: Table, columns: dict[str, str], *, region: str) -> tuple[P
     found: list[Person] = []
     skipped: Counter[str] = Counter()
     problems: list[tuple[int, str]] = []
+    stamps = columns.get("submitted_at")
+    dates_day_first = day_first([row.cells.get(stamps, "") for row in table.rows] if stamps else [])
     for row in table.rows:
-        person = person_of(row, table, columns, region=region)
+        person = person_of(row, table, columns, region=region, dates_day_first=dates_day_first)
         problems += [(person.row_number, p) for p in person.problems]
         if person.skip:
             skipped[person.skip] += 1
