@@ -217,6 +217,8 @@ class ListsRun:
             }
             return self._stage(None, registration, values)
         changes = {}
+        if not people_list.is_active:
+            changes["is_active"] = True  # asked for by name: switched on again
         if target.name and target.name != people_list.name:
             changes["name"] = target.name[:300]
         if people_list.sheet_title != title:
@@ -395,6 +397,7 @@ class ListsRun:
             "name": name,
             "url": people_list.sheet_link if people_list else staged.registration["source_url"],
             "registered": people_list is None,
+            "reactivated": staged.changes.get("is_active") is True,
             "rows": persons.rows,
             "entries": len(entries),
             "created": len(staged.create),

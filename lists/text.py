@@ -70,6 +70,8 @@ def list_summary(load: dict[str, Any]) -> list[str]:
     }
     if load.get("registered"):
         head += " " + _("(a new list)")
+    elif load.get("reactivated"):
+        head += " " + _("(switched on again: re-imported by every lists run)")
     lines = ["📋 " + head]
     lines.append(
         "👥 "
