@@ -125,12 +125,16 @@ def _kind(name: str) -> registry.SyncKind | None:
 
 def command_descriptions(kinds: Iterable[registry.SyncKind]) -> list[tuple[str, str]]:
     """(command, description) pairs for the menu (`set_my_commands`), in menu order."""
+    kinds = list(kinds)
+    lists = [
+        ("import_list", _("Load a list of people from Google Sheets")),
+        ("lists", _("Loaded lists and their last load")),
+    ]
     commands = [
         ("sync", _("Sync Notion now (choose what)")),
         *[(k.command, _("Sync: %(label)s") % {"label": k.label}) for k in kinds],
         ("sync_all", _("Sync everything")),
-        ("import_list", _("Load a list of people from Google Sheets")),
-        ("lists", _("Loaded lists and their last load")),
+        *(lists if _lists_enabled(kinds) else []),
         ("status", _("What is running; last results")),
         ("history", _("Recent syncs")),
         ("subscribe", _("Get told about other syncs")),
@@ -139,6 +143,19 @@ def command_descriptions(kinds: Iterable[registry.SyncKind]) -> list[tuple[str, 
         ("help", _("What this bot can do")),
     ]
     return commands
+
+
+def _lists_enabled(kinds: list[registry.SyncKind]) -> bool:
+    """/import_list and /lists are the `lists` kind's: offered only while it can run."""
+    return any(k.name == "lists" for k in kinds)
+
+
+def sync_kind_disabled(kind: registry.SyncKind) -> str:
+    reason = kind.disabled_message() if kind.disabled_message else ""
+    return "⏸ " + (
+        esc(reason)
+        or _("%(kind)s cannot run here: it is not set up.") % {"kind": esc(kind_label(kind.name))}
+    )
 
 
 def help_text(kinds: Iterable[registry.SyncKind], *, first_name: str = "") -> str:
@@ -157,15 +174,18 @@ def help_text(kinds: Iterable[registry.SyncKind], *, first_name: str = "") -> st
     ]
     for kind in kinds:
         lines.append(f"/{kind.command} — {esc(kind.description or kind.label)}")
+    lines.append("/sync_all — " + _("everything, one after another"))
+    if _lists_enabled(kinds):
+        lines += [
+            "",
+            "<b>" + _("Lists from Google Sheets") + "</b>",
+            "/import_list "
+            + esc(_("<link>"))
+            + " — "
+            + _("load a sign-up sheet and see who of them are our people and who is new"),
+            "/lists — " + _("the loaded lists and their last load"),
+        ]
     lines += [
-        "/sync_all — " + _("everything, one after another"),
-        "",
-        "<b>" + _("Lists from Google Sheets") + "</b>",
-        "/import_list "
-        + esc(_("<link>"))
-        + " — "
-        + _("load a sign-up sheet and see who of them are our people and who is new"),
-        "/lists — " + _("the loaded lists and their last load"),
         "",
         "<b>" + _("Follow") + "</b>",
         "/status — " + _("what is running now and how the last syncs ended"),
