@@ -299,8 +299,6 @@ class ListsRun:
                 _("List «%(name)s», row %(row)d: %(problem)s; left empty.")
                 % {"name": name, "row": row_number, "problem": problem}
             )
-        ctx.counts.fetched += persons.rows
-        ctx.counts.skipped += sum(persons.skipped.values())
         entries = [self._entry(person) for person in persons.people]
         for entry in entries:
             if entry["_conflict"]:
@@ -316,6 +314,9 @@ class ListsRun:
                 )
         staged = StagedList(people_list, registration, changes)
         self._diff(staged, entries, name)
+        # Counted once the list is sure to load (a refused list counts nothing).
+        ctx.counts.fetched += persons.rows
+        ctx.counts.skipped += sum(persons.skipped.values())
         staged.summary = self._summary(staged, name, persons, entries)
         return staged
 
@@ -354,7 +355,7 @@ class ListsRun:
                     "pk", "row_key", *ENTRY_FIELDS
                 )
             }
-        seen = set()
+        seen, unchanged = set(), 0
         for entry in entries:
             row = {k: v for k, v in entry.items() if not k.startswith("_")}
             old = existing.get(row["row_key"])
@@ -364,7 +365,7 @@ class ListsRun:
             elif any(old[f] != row[f] for f in ENTRY_FIELDS if f != "row_number"):
                 staged.update.append({**row, "pk": old["pk"]})
             else:
-                counts.unchanged += 1
+                unchanged += 1
                 if old["row_number"] != row["row_number"]:
                     staged.move.append((old["pk"], row["row_number"]))
         staged.delete = [row["pk"] for key, row in existing.items() if key not in seen]
@@ -373,16 +374,18 @@ class ListsRun:
                 _(
                     "Refused: loading «%(name)s» would remove %(n)d of its %(total)d entries (more "
                     "than %(pct)d%%). Nothing was changed. If the sheet was emptied by mistake, "
-                    "restore it; if the removal is intended, run `manage.py import_list` again "
-                    "with --allow-mass-deactivation."
+                    "restore it; if the removal is intended, run `manage.py import_list %(link)s "
+                    "--allow-mass-deactivation`."
                 )
                 % {
                     "name": name,
                     "n": len(staged.delete),
                     "total": len(existing),
                     "pct": mass_change_percent(),
+                    "link": staged.people_list.sheet_link,
                 }
             )
+        counts.unchanged += unchanged
         counts.created += len(staged.create)
         counts.updated += len(staged.update)
         counts.deactivated += len(staged.delete)
