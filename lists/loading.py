@@ -65,6 +65,8 @@ ENTRY_FIELDS = (
     "human_id",
     "match",
     "name_match_id",
+    "conflict",
+    "former_member_id",
 )
 BATCH = 500
 NEW_NAMES_SHOWN = 15
@@ -301,10 +303,8 @@ class ListsRun:
             )
         entries = [self._entry(person) for person in persons.people]
         for entry in entries:
-            if entry["_conflict"]:
-                whom = ", ".join(
-                    f"{member} ({ListEntry.Match(by).label})" for by, member in entry["_conflict"]
-                )
+            if entry["conflict"]:
+                whom = entry["conflict"]
                 ctx.warn(
                     _(
                         "List «%(name)s», row %(row)d: its contacts are different members' "
@@ -322,10 +322,11 @@ class ListsRun:
 
     def _entry(self, person: Person) -> dict[str, Any]:
         match = self.index.match(person)
-        former = (
-            not match.human_id
-            and not match.conflict
-            and self.former.match(person).human_id is not None
+        former = None
+        if match.human_id is None and not match.conflict:
+            former = self.former.match(person).human_id
+        conflict = ", ".join(
+            f"{member} ({ListEntry.Match(by).label})" for by, member in match.conflict
         )
         return {
             "row_key": person.row_key,
@@ -340,8 +341,8 @@ class ListsRun:
             "match": match.by,
             "name_match_id": match.hint_id,
             "_first_name": person.first_name,
-            "_conflict": match.conflict,
-            "_former": former,
+            "conflict": conflict[:600],
+            "former_member_id": former,
         }
 
     def _diff(self, staged: StagedList, entries: list[dict], name: str) -> None:
@@ -392,8 +393,8 @@ class ListsRun:
 
     def _summary(self, staged: StagedList, name: str, persons, entries: list[dict]) -> dict:
         matched = Counter(e["match"] for e in entries if e["match"])
-        new = [e for e in entries if not e["match"] and not e["_conflict"] and not e["_former"]]
-        former = [e for e in entries if e["_former"]]
+        new = [e for e in entries if not (e["match"] or e["conflict"] or e["former_member_id"])]
+        former = [e for e in entries if e["former_member_id"]]
         people_list = staged.people_list
         return {
             "list_id": people_list.pk if people_list else None,
@@ -413,7 +414,7 @@ class ListsRun:
             "merged": persons.merged,
             "matched": {by: matched.get(by, 0) for by in ("telegram", "email", "phone")},
             "not_found": len(new),
-            "conflicts": sum(1 for e in entries if e["_conflict"]),
+            "conflicts": sum(1 for e in entries if e["conflict"]),
             "former": len(former),
             "former_names": [e["_first_name"] or e["full_name"] for e in former][:NEW_NAMES_SHOWN],
             "new_names": [e["_first_name"] or e["full_name"] for e in new][:NEW_NAMES_SHOWN],

@@ -43,6 +43,10 @@ def people_lists_overview(*, limit: int = 20) -> list[ListOverview]:
         PeopleList.objects.annotate(
             n_entries=Count("entries"),
             n_ours=Count("entries", filter=~Q(entries__match="")),
+            n_new=Count(
+                "entries",
+                filter=Q(entries__match="", entries__conflict="", entries__former_member=None),
+            ),
         )
         .order_by("-is_active", F("last_loaded_at").desc(nulls_last=True), "-pk")
         .only(
@@ -64,7 +68,7 @@ def people_lists_overview(*, limit: int = 20) -> list[ListOverview]:
             is_active=pl.is_active,
             entries=pl.n_entries,
             ours=pl.n_ours,
-            new=pl.n_entries - pl.n_ours,
+            new=pl.n_new,
             last_run_id=pl.last_run_id,
             last_loaded_at=pl.last_loaded_at,
             last_error=pl.last_error,

@@ -152,3 +152,54 @@ def test_staff_without_the_permission_see_no_entries_nor_export(loaded):
     )
 
     assert (listing.status_code, entry.status_code, export.status_code) == (403, 403, 403)
+
+
+def test_members_with_conflicting_contacts_and_former_members_are_not_exported_as_new(
+    staff, google, import_list
+):
+    from people.models import Human
+
+    Human.objects.create(
+        notion_page_id="00000000-0000-4000-8000-0000000000a1",
+        full_name="Смирнова Анна",
+        telegram_username="anna_smirnova",
+    )
+    Human.objects.create(
+        notion_page_id="00000000-0000-4000-8000-0000000000b2",
+        full_name="Козлов Борис",
+        email="boris@example.org",
+    )
+    former = Human.objects.create(
+        notion_page_id="00000000-0000-4000-8000-0000000000f1",
+        full_name="Орлова Вера",
+        telegram_username="vera_orlova",
+        is_active=False,
+    )
+    sheet = google.sheet(
+        [
+            ["ФИО", "Telegram", "Почта"],
+            ["Анна", "@anna_smirnova", "boris@example.org"],
+            ["Орлова Вера", "@vera_orlova", ""],
+            ["Новиков Глеб", "@gleb_n", ""],
+        ]
+    )
+    assert import_list(sheet.spreadsheet_id).code == 0
+
+    response = staff.post(
+        "/admin/lists/listentry/",
+        {
+            "action": "export_not_found",
+            "_selected_action": list(ListEntry.objects.values_list("pk", flat=True)),
+        },
+    )
+    conflicts = staff.get("/admin/lists/listentry/", {"found": "conflict"}).context["cl"]
+    formers = staff.get("/admin/lists/listentry/", {"found": "former"}).context["cl"]
+    lists_page = staff.get("/admin/lists/peoplelist/").context["cl"]
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    assert [row[0] for row in rows] == ["Новиков Глеб"]
+    assert [e.full_name for e in conflicts.result_list] == ["Анна"]
+    assert [(e.full_name, e.former_member) for e in formers.result_list] == [
+        ("Орлова Вера", former)
+    ]
+    assert lists_page.result_list[0].n_new == 1
