@@ -83,7 +83,7 @@ def menu(language: str) -> list[BotCommand]:
     with translation.override(language):
         return [
             BotCommand(command, description)
-            for command, description in texts.command_descriptions(registry.kinds())
+            for command, description in texts.command_descriptions(registry.enabled_kinds())
         ]
 
 

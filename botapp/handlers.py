@@ -61,12 +61,12 @@ def human_of(context: ContextTypes.DEFAULT_TYPE):
 @bot_handler
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     first_name = update.effective_user.first_name
-    await reply(update, texts.help_text(registry.kinds(), first_name=first_name))
+    await reply(update, texts.help_text(registry.enabled_kinds(), first_name=first_name))
 
 
 @bot_handler
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply(update, texts.help_text(registry.kinds()))
+    await reply(update, texts.help_text(registry.enabled_kinds()))
 
 
 @bot_handler
@@ -110,7 +110,7 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def _sync_keyboard() -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(str(kind.label), callback_data=f"{SYNC_PREFIX}{kind.name}")
-        for kind in registry.kinds()
+        for kind in registry.enabled_kinds()
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     everything = InlineKeyboardButton(
@@ -123,6 +123,9 @@ def _sync_keyboard() -> InlineKeyboardMarkup:
 async def run_sync(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> None:
     """Create the runs (the database lock decides), answer with #id, then queue them."""
     chat = update.effective_chat
+    if kind != registry.ALL and not registry.get(kind).is_enabled:
+        await reply(update, texts.sync_kind_disabled(registry.get(kind)))
+        return
     try:
         runs = await db(
             services.telegram_sync_request, human=human_of(context), kind=kind, chat_id=chat.id
@@ -165,7 +168,9 @@ async def sync_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if len(context.args) == 1 and wanted in registry.choices():
             await run_sync(update, context, wanted)
         else:
-            await reply(update, texts.sync_unknown_kind(" ".join(context.args), registry.kinds()))
+            await reply(
+                update, texts.sync_unknown_kind(" ".join(context.args), registry.enabled_kinds())
+            )
         return
     await reply(update, texts.sync_choose(), markup=_sync_keyboard())
 

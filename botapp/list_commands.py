@@ -61,6 +61,7 @@ def _render_lists() -> str:
     return texts.lists_overview(
         list_selectors.people_lists_overview(),
         share_with=list_selectors.google_service_account_email(),
+        total=list_selectors.people_lists_count(),
     )
 
 

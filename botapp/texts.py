@@ -9,7 +9,7 @@ callers load what is shown (related objects included) before rendering.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from html import escape, unescape
 
@@ -24,6 +24,7 @@ from integrations.text import format_duration
 # Telegram refuses texts over 4096 characters; keep a margin for the markup.
 MAX_MESSAGE = 3900
 ERROR_PREVIEW = 300
+DETAIL_LINE = 400
 
 ICONS = {
     SyncRun.Status.QUEUED: "🕓",
@@ -41,6 +42,34 @@ def esc(value: object) -> str:
 def clip(text: str, limit: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def fit(
+    head: list[str],
+    blocks: list[list[str]],
+    tail: list[str],
+    *,
+    more: Callable[[int], str],
+    left_out: int = 0,
+    limit: int = MAX_MESSAGE,
+) -> str:
+    """`head`, as many of `blocks` as fit in one message, then `tail`; the blocks that do not
+    fit (plus `left_out` never given) are said as "… and N more" (`more(n)`). Blocks are
+    whole lines of markup, so a clipped message never cuts a tag."""
+    reserve = len("\n".join(tail)) + len(more(len(blocks) + left_out)) + 8
+    lines, used = list(head), len("\n".join(head))
+    shown = 0
+    for block in blocks:
+        size = len("\n".join(block)) + 1
+        if used + size + reserve > limit:
+            break
+        lines += block
+        used += size
+        shown += 1
+    hidden = len(blocks) - shown + left_out
+    if hidden:
+        lines.append("… " + more(hidden))
+    return "\n".join(lines + tail)
 
 
 def plain(html_text: str, *, limit: int = 200) -> str:
@@ -96,12 +125,16 @@ def _kind(name: str) -> registry.SyncKind | None:
 
 def command_descriptions(kinds: Iterable[registry.SyncKind]) -> list[tuple[str, str]]:
     """(command, description) pairs for the menu (`set_my_commands`), in menu order."""
+    kinds = list(kinds)
+    lists = [
+        ("import_list", _("Load a list of people from Google Sheets")),
+        ("lists", _("Loaded lists and their last load")),
+    ]
     commands = [
         ("sync", _("Sync Notion now (choose what)")),
         *[(k.command, _("Sync: %(label)s") % {"label": k.label}) for k in kinds],
         ("sync_all", _("Sync everything")),
-        ("import_list", _("Load a list of people from Google Sheets")),
-        ("lists", _("Loaded lists and their last load")),
+        *(lists if _lists_enabled(kinds) else []),
         ("status", _("What is running; last results")),
         ("history", _("Recent syncs")),
         ("subscribe", _("Get told about other syncs")),
@@ -110,6 +143,19 @@ def command_descriptions(kinds: Iterable[registry.SyncKind]) -> list[tuple[str, 
         ("help", _("What this bot can do")),
     ]
     return commands
+
+
+def _lists_enabled(kinds: list[registry.SyncKind]) -> bool:
+    """/import_list and /lists are the `lists` kind's: offered only while it can run."""
+    return any(k.name == "lists" for k in kinds)
+
+
+def sync_kind_disabled(kind: registry.SyncKind) -> str:
+    reason = kind.disabled_message() if kind.disabled_message else ""
+    return "⏸ " + (
+        esc(reason)
+        or _("%(kind)s cannot run here: it is not set up.") % {"kind": esc(kind_label(kind.name))}
+    )
 
 
 def help_text(kinds: Iterable[registry.SyncKind], *, first_name: str = "") -> str:
@@ -128,15 +174,18 @@ def help_text(kinds: Iterable[registry.SyncKind], *, first_name: str = "") -> st
     ]
     for kind in kinds:
         lines.append(f"/{kind.command} — {esc(kind.description or kind.label)}")
+    lines.append("/sync_all — " + _("everything, one after another"))
+    if _lists_enabled(kinds):
+        lines += [
+            "",
+            "<b>" + _("Lists from Google Sheets") + "</b>",
+            "/import_list "
+            + esc(_("<link>"))
+            + " — "
+            + _("load a sign-up sheet and see who of them are our people and who is new"),
+            "/lists — " + _("the loaded lists and their last load"),
+        ]
     lines += [
-        "/sync_all — " + _("everything, one after another"),
-        "",
-        "<b>" + _("Lists from Google Sheets") + "</b>",
-        "/import_list "
-        + esc(_("<link>"))
-        + " — "
-        + _("load a sign-up sheet and see who of them are our people and who is new"),
-        "/lists — " + _("the loaded lists and their last load"),
         "",
         "<b>" + _("Follow") + "</b>",
         "/status — " + _("what is running now and how the last syncs ended"),
@@ -456,6 +505,14 @@ def _warnings_line(run: SyncRun) -> str:
     return text + "\n" + _("All of them are in the admin site, on the run's page.")
 
 
+def _more_lines(n: int) -> str:
+    return ngettext(
+        "and %(n)d more line: the whole report is in the admin site, on the run's page.",
+        "and %(n)d more lines: the whole report is in the admin site, on the run's page.",
+        n,
+    ) % {"n": n}
+
+
 def run_finished(run: SyncRun, *, for_subscriber: bool = False) -> str:
     """The message that reports a run's end (to the chat that started it, or a subscriber)."""
     ref = run_ref(run)
@@ -483,10 +540,17 @@ def run_finished(run: SyncRun, *, for_subscriber: bool = False) -> str:
         lines.append(f"{icon} {head}{dry}")
         kind = _kind(run.kind)
         details = kind.summarize(run) if kind is not None and kind.summarize else []
-        lines += [esc(line) for line in details] or [counts_line(run)]
         warnings = _warnings_line(run)
-        if warnings:
-            lines.append(warnings)
+        return fit(
+            lines,
+            [
+                [esc(line if len(line) <= DETAIL_LINE else clip(line, DETAIL_LINE))]
+                for line in details
+            ]
+            or [[counts_line(run)]],
+            [warnings] if warnings else [],
+            more=_more_lines,
+        )
     elif run.status == SyncRun.Status.FAILED:
         if ref_in_sentence:
             head = _("Sync %(run)s failed.") % {"run": ref_in_sentence}
@@ -704,8 +768,9 @@ def list_import_accepted(run: SyncRun, *, link: str) -> str:
     )
 
 
-def lists_overview(items: list, *, share_with: str | None) -> str:
-    """`/lists`: each list with its entries and last load (items: ListOverview)."""
+def lists_overview(items: list, *, share_with: str | None, total: int | None = None) -> str:
+    """`/lists`: each list with its entries and last load (items: ListOverview, the first
+    of `total` lists)."""
     if not items:
         return "\n".join(
             [
@@ -713,10 +778,14 @@ def lists_overview(items: list, *, share_with: str | None) -> str:
                 _share_hint(share_with),
             ]
         )
-    lines = ["<b>" + ngettext("%(n)d list", "%(n)d lists", len(items)) % {"n": len(items)} + "</b>"]
+    total = max(total or 0, len(items))
+    head = ["<b>" + ngettext("%(n)d list", "%(n)d lists", total) % {"n": total} + "</b>"]
+    blocks = []
     for item in items:
+        lines = []
+        blocks.append(lines)
         icon = "📋" if item.is_active else "💤"
-        lines.append(f"{icon} <b>{esc(item.name)}</b>")
+        lines.append(f"{icon} <b>{esc(clip(item.name, 200))}</b>")
         lines.append(
             "   "
             + _("%(entries)d people: our %(ours)d, new %(new)d")
@@ -735,6 +804,10 @@ def lists_overview(items: list, *, share_with: str | None) -> str:
         if not item.is_active:
             lines.append("   " + _("(not re-imported: switched off in the admin)"))
         lines.append("   " + esc(item.url))
-    lines += ["", _share_hint(share_with)]
-    text = "\n".join(lines)
-    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE].rsplit("\n", 1)[0]
+    return fit(
+        head,
+        blocks,
+        ["", _share_hint(share_with)],
+        more=lambda n: ngettext("and %(n)d more list", "and %(n)d more lists", n) % {"n": n},
+        left_out=total - len(items),
+    )

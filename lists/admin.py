@@ -138,6 +138,14 @@ class PeopleListAdmin(admin.ModelAdmin):
             .annotate(
                 n_entries=Count("entries"),
                 n_ours=Count("entries", filter=~Q(entries__match="")),
+                n_new=Count(
+                    "entries",
+                    filter=Q(
+                        entries__match="",
+                        entries__conflict="",
+                        entries__former_member=None,
+                    ),
+                ),
             )
         )
 
@@ -153,9 +161,9 @@ class PeopleListAdmin(admin.ModelAdmin):
     def ours_count(self, obj: PeopleList) -> int:
         return obj.n_ours
 
-    @admin.display(description=_("new"))
+    @admin.display(description=_("new"), ordering="n_new")
     def new_count(self, obj: PeopleList) -> str:
-        new = obj.n_entries - obj.n_ours
+        new = obj.n_new
         if not new:
             return "0"
         url = (
@@ -214,15 +222,21 @@ class FoundFilter(admin.SimpleListFilter):
             ("yes", pgettext_lazy("list entry", "found")),
             ("no", _("not found (new)")),
             ("hint", _("not found, a member has the same name")),
+            ("conflict", _("contacts of different members")),
+            ("former", _("former members")),
         )
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.exclude(match="")
         if self.value() == "no":
-            return queryset.filter(match="")
+            return queryset.filter(ListEntry.NEW)
         if self.value() == "hint":
-            return queryset.filter(match="").exclude(name_match=None)
+            return queryset.filter(ListEntry.NEW).exclude(name_match=None)
+        if self.value() == "conflict":
+            return queryset.exclude(conflict="")
+        if self.value() == "former":
+            return queryset.exclude(former_member=None)
         return queryset
 
 
@@ -243,7 +257,7 @@ class ListEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = (FoundFilter, "match", "people_list")
     search_fields = ("full_name", "telegram_username", "email", "phone")
     search_help_text = _("Name, Telegram handle (@name), e-mail or phone.")
-    list_select_related = ("people_list", "human", "name_match")
+    list_select_related = ("people_list", "human", "name_match", "former_member")
     list_per_page = 100
     actions = ("export_not_found",)
     fields = (
@@ -257,6 +271,8 @@ class ListEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "matched",
         "human_link",
         "name_hint",
+        "conflict",
+        "former_member_link",
         "cells",
         "row_key",
         "created_at",
@@ -297,6 +313,13 @@ class ListEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         url = reverse("admin:people_human_change", args=[entry.name_match_id])
         return format_html('<a href="{}">{}</a> ?', url, entry.name_match)
 
+    @admin.display(description=_("former member"))
+    def former_member_link(self, entry: ListEntry) -> str:
+        if entry.former_member_id is None:
+            return "—"
+        url = reverse("admin:people_human_change", args=[entry.former_member_id])
+        return format_html('<a href="{}">{}</a>', url, entry.former_member)
+
     @admin.display(description=_("row"), ordering="row_number")
     def row(self, entry: ListEntry) -> str:
         return sheet_link(entry.sheet_link, gettext("row %(n)d ↗") % {"n": entry.row_number})
@@ -312,7 +335,7 @@ class ListEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Export the ones not found among our people (CSV, for Notion)"))
     def export_not_found(self, request, queryset):
         entries = list(
-            queryset.filter(match="")
+            queryset.filter(ListEntry.NEW)
             .select_related("people_list")
             .order_by("people_list", "row_number")
         )

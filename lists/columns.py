@@ -38,6 +38,9 @@ FIELD_LABELS = {
 IDENTIFYING = ("full_name", "last_name", "first_name", "telegram", "email", "phone")
 
 # (field, pattern on the cleaned header), first match wins; patterns are anchored on words.
+# NAME is a header that is the whole name or the first name, depending on whether the sheet
+# has a surname column too («Name» + «Surname», «Ваше имя» + «Ваша фамилия»).
+NAME = "name"
 _RULES: tuple[tuple[str, re.Pattern], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
@@ -46,17 +49,20 @@ _RULES: tuple[tuple[str, re.Pattern], ...] = tuple(
             r"^(отметка времени|timestamp|дата и время|время заполнения|submitted at)$",
         ),
         ("telegram", r"(telegram|телеграм|телеграмм|\btg\b|\bтг\b|\bтелега\b)"),
+        ("telegram", r"^(ваш )?(ник|никнейм|nickname|username|user name)$"),
         ("email", r"(e ?mail|\bпочт|электронн|\bмейл|\bemail)"),
         ("phone", r"(телефон|\bphone|\bmobile|мобильн|\bтел\b|номер для связи|whatsapp|ватсап)"),
+        ("full_name", r"\b(фио|ф и о)\b"),
         (
             "full_name",
-            r"^(ваши |ваше )?(фио|ф и о|full name|name and surname|имя и фамилия|"
+            r"^(ваши |ваше |your )?(full name|name and surname|имя и фамилия|"
             r"фамилия и имя|фамилия имя отчество|фамилия имя|имя фамилия|полное имя|"
-            r"как вас зовут|участник|name|ваше имя|ваши фио)$",
+            r"как вас зовут|участник|first and last name|name surname)$",
         ),
-        ("last_name", r"^(ваша )?(фамилия|last name|surname|family name)$"),
-        ("middle_name", r"^(ваше )?(отчество|middle name|patronymic)$"),
-        ("first_name", r"^(ваше )?(имя|first name|given name)$"),
+        ("last_name", r"^(ваша |your )?(фамилия|last name|surname|family name)$"),
+        ("middle_name", r"^(ваше |your )?(отчество|middle name|patronymic)$"),
+        ("first_name", r"^(ваше |your )?(first name|given name)$"),
+        (NAME, r"^(ваше |your )?(имя|name)$"),
     )
 )
 
@@ -80,7 +86,17 @@ def detect_columns(headers: list[str]) -> dict[str, str]:
             if pattern.search(cleaned):
                 found.setdefault(name, header)
                 break
+    if NAME in found:
+        header = found.pop(NAME)
+        split = "last_name" in found and "first_name" not in found
+        found.setdefault("first_name" if split else "full_name", header)
     return {name: found[name] for name in FIELDS if name in found}
+
+
+def looks_like_header(cells: list[str]) -> bool:
+    """Whether a row names a column that tells who a person is (a title above the header
+    row, «Регистрация на субботник», does not)."""
+    return any(name in IDENTIFYING for name in detect_columns(cells))
 
 
 def effective_columns(

@@ -6,7 +6,8 @@ in the same transaction if it is new (a failed load or a dry run registers nothi
 every active list. Reading comes first, with no transaction open (the network is slow, and
 the bot, the queue and the run's heartbeat keep writing meanwhile); the diff reads the
 stored entries; the apply writes only what changed: a re-import with nothing changed writes
-no entry. Entries whose person is gone from the sheet are deleted and counted
+no entry, and an entry whose row only moved (a row inserted above) gets its new row number
+and is counted unchanged. Entries whose person is gone from the sheet are deleted and counted
 (`deactivated`), behind the same mass-change guard as Humans: a sheet emptied by mistake
 never wipes a list.
 
@@ -47,7 +48,7 @@ from integrations.sync.base import (
     is_mass_change,
     mass_change_percent,
 )
-from lists.columns import FIELDS, IDENTIFYING, effective_columns
+from lists.columns import FIELDS, IDENTIFYING, effective_columns, looks_like_header
 from lists.matching import HumanIndex
 from lists.models import ListEntry, PeopleList
 from lists.persons import SKIP_BLANK, SKIP_NO_IDENTITY, Person, persons_of
@@ -64,6 +65,8 @@ ENTRY_FIELDS = (
     "human_id",
     "match",
     "name_match_id",
+    "conflict",
+    "former_member_id",
 )
 BATCH = 500
 NEW_NAMES_SHOWN = 15
@@ -103,6 +106,9 @@ class StagedList:
     create: list[dict] = field(default_factory=list)
     update: list[dict] = field(default_factory=list)
     delete: list[int] = field(default_factory=list)
+    #: (pk, row number) of entries whose person is unchanged but whose row moved (a row
+    #: inserted above, rows sorted): written so the link goes to the row, not counted
+    move: list[tuple[int, int]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -114,6 +120,7 @@ class ListsRun:
         self.client = client
         self.region = settings.LISTS_PHONE_REGION
         self.index: HumanIndex | None = None
+        self.former: HumanIndex | None = None
 
     @classmethod
     def execute(cls, ctx: SyncContext) -> SyncCounts:
@@ -128,6 +135,7 @@ class ListsRun:
         ctx = self.ctx
         target = ImportTarget.from_params(ctx.params)
         self.index = HumanIndex.load(region=self.region)
+        self.former = HumanIndex.load(region=self.region, active=False)
         staged: list[StagedList] = []
         failed: list[tuple[PeopleList, str]] = []
         ctx.progress("fetching")
@@ -153,12 +161,18 @@ class ListsRun:
                     )
                     failed.append((people_list, str(exc)))
                 ctx.progress("fetching")
+            if failed and not staged:
+                self._fail_every_list(failed)
         ctx.progress("applying")
         with ctx.apply_transaction():
-            for item in staged:
-                self._apply(item)
-            for people_list, reason in failed:
-                PeopleList.objects.filter(pk=people_list.pk).update(last_error=reason[:2000])
+            # A dry run sends no write at all (the transaction's rollback is only the safety
+            # net): a list created and rolled back would still take an id from the sequence,
+            # and the report would name a list that does not exist.
+            if not ctx.dry_run:
+                for item in staged:
+                    self._apply(item)
+                for people_list, reason in failed:
+                    PeopleList.objects.filter(pk=people_list.pk).update(last_error=reason[:2000])
             ctx.report = {
                 "lists": [item.summary for item in staged]
                 + [
@@ -167,6 +181,17 @@ class ListsRun:
                 ]
             }
         return ctx.counts
+
+    def _fail_every_list(self, failed: list[tuple[PeopleList, str]]) -> None:
+        """No list could be read: the run failed (not a success with warnings). Each list
+        keeps why, for /lists and the admin (bookkeeping, not the lists' data)."""
+        if not self.ctx.dry_run:
+            for people_list, reason in failed:
+                PeopleList.objects.filter(pk=people_list.pk).update(last_error=reason[:2000])
+        raise SyncFailed(
+            _("No list could be loaded: %(reasons)s")
+            % {"reasons": "; ".join(f"«{pl.name}»: {reason}" for pl, reason in failed)}
+        )
 
     # -- reading ------------------------------------------------------------------------
     def _stage_target(self, target: ImportTarget) -> StagedList:
@@ -194,6 +219,8 @@ class ListsRun:
             }
             return self._stage(None, registration, values)
         changes = {}
+        if not people_list.is_active:
+            changes["is_active"] = True  # asked for by name: switched on again
         if target.name and target.name != people_list.name:
             changes["name"] = target.name[:300]
         if people_list.sheet_title != title:
@@ -234,12 +261,16 @@ class ListsRun:
         title = changes.get("sheet_title") or (
             people_list.sheet_title if people_list else registration["sheet_title"]
         )
-        table = read_table(values)
+        saved = people_list.columns if people_list else {}
+        saved_headers = {h for h in (saved or {}).values() if h}
+        table = read_table(
+            values,
+            is_header=lambda cells: looks_like_header(cells) or bool(saved_headers & set(cells)),
+        )
         if table is None:
             raise ListProblem(
                 _("the tab «%(tab)s» is empty: there is not even a header row.") % {"tab": title}
             )
-        saved = people_list.columns if people_list else {}
         columns, missing = effective_columns(saved=saved or {}, headers=table.headers)
         for header in missing:
             ctx.warn(
@@ -270,16 +301,33 @@ class ListsRun:
                 _("List «%(name)s», row %(row)d: %(problem)s; left empty.")
                 % {"name": name, "row": row_number, "problem": problem}
             )
-        ctx.counts.fetched += persons.rows
-        ctx.counts.skipped += sum(persons.skipped.values())
         entries = [self._entry(person) for person in persons.people]
+        for entry in entries:
+            if entry["conflict"]:
+                whom = entry["conflict"]
+                ctx.warn(
+                    _(
+                        "List «%(name)s», row %(row)d: its contacts are different members' "
+                        "(%(whom)s), so it is matched to neither; correct the row or Notion."
+                    )
+                    % {"name": name, "row": entry["row_number"], "whom": whom}
+                )
         staged = StagedList(people_list, registration, changes)
         self._diff(staged, entries, name)
+        # Counted once the list is sure to load (a refused list counts nothing).
+        ctx.counts.fetched += persons.rows
+        ctx.counts.skipped += sum(persons.skipped.values())
         staged.summary = self._summary(staged, name, persons, entries)
         return staged
 
     def _entry(self, person: Person) -> dict[str, Any]:
         match = self.index.match(person)
+        former = None
+        if match.human_id is None and not match.conflict:
+            former = self.former.match(person).human_id
+        conflict = ", ".join(
+            f"{member} ({ListEntry.Match(by).label})" for by, member in match.conflict
+        )
         return {
             "row_key": person.row_key,
             "row_number": person.row_number,
@@ -293,6 +341,8 @@ class ListsRun:
             "match": match.by,
             "name_match_id": match.hint_id,
             "_first_name": person.first_name,
+            "conflict": conflict[:600],
+            "former_member_id": former,
         }
 
     def _diff(self, staged: StagedList, entries: list[dict], name: str) -> None:
@@ -306,46 +356,52 @@ class ListsRun:
                     "pk", "row_key", *ENTRY_FIELDS
                 )
             }
-        seen = set()
+        seen, unchanged = set(), 0
         for entry in entries:
             row = {k: v for k, v in entry.items() if not k.startswith("_")}
             old = existing.get(row["row_key"])
             seen.add(row["row_key"])
             if old is None:
                 staged.create.append(row)
-            elif any(old[f] != row[f] for f in ENTRY_FIELDS):
+            elif any(old[f] != row[f] for f in ENTRY_FIELDS if f != "row_number"):
                 staged.update.append({**row, "pk": old["pk"]})
             else:
-                counts.unchanged += 1
+                unchanged += 1
+                if old["row_number"] != row["row_number"]:
+                    staged.move.append((old["pk"], row["row_number"]))
         staged.delete = [row["pk"] for key, row in existing.items() if key not in seen]
         if is_mass_change(len(staged.delete), len(existing), self.ctx):
             raise MassDeactivationRefused(
                 _(
                     "Refused: loading «%(name)s» would remove %(n)d of its %(total)d entries (more "
                     "than %(pct)d%%). Nothing was changed. If the sheet was emptied by mistake, "
-                    "restore it; if the removal is intended, run `manage.py import_list` again "
-                    "with --allow-mass-deactivation."
+                    "restore it; if the removal is intended, run `manage.py import_list %(link)s "
+                    "--allow-mass-deactivation`."
                 )
                 % {
                     "name": name,
                     "n": len(staged.delete),
                     "total": len(existing),
                     "pct": mass_change_percent(),
+                    "link": staged.people_list.sheet_link,
                 }
             )
+        counts.unchanged += unchanged
         counts.created += len(staged.create)
         counts.updated += len(staged.update)
         counts.deactivated += len(staged.delete)
 
     def _summary(self, staged: StagedList, name: str, persons, entries: list[dict]) -> dict:
         matched = Counter(e["match"] for e in entries if e["match"])
-        new = [e for e in entries if not e["match"]]
+        new = [e for e in entries if not (e["match"] or e["conflict"] or e["former_member_id"])]
+        former = [e for e in entries if e["former_member_id"]]
         people_list = staged.people_list
         return {
             "list_id": people_list.pk if people_list else None,
             "name": name,
             "url": people_list.sheet_link if people_list else staged.registration["source_url"],
             "registered": people_list is None,
+            "reactivated": staged.changes.get("is_active") is True,
             "rows": persons.rows,
             "entries": len(entries),
             "created": len(staged.create),
@@ -358,6 +414,9 @@ class ListsRun:
             "merged": persons.merged,
             "matched": {by: matched.get(by, 0) for by in ("telegram", "email", "phone")},
             "not_found": len(new),
+            "conflicts": sum(1 for e in entries if e["conflict"]),
+            "former": len(former),
+            "former_names": [e["_first_name"] or e["full_name"] for e in former][:NEW_NAMES_SHOWN],
             "new_names": [e["_first_name"] or e["full_name"] for e in new][:NEW_NAMES_SHOWN],
             "name_hints": sum(1 for e in new if e["name_match_id"]),
         }
@@ -391,6 +450,12 @@ class ListsRun:
                     for row in staged.update
                 ],
                 [*ENTRY_FIELDS, "updated_at"],
+                batch_size=BATCH,
+            )
+        if staged.move:
+            ListEntry.objects.bulk_update(
+                [ListEntry(pk=pk, row_number=number) for pk, number in staged.move],
+                ["row_number"],
                 batch_size=BATCH,
             )
         for start in range(0, len(staged.delete), BATCH):

@@ -6,6 +6,11 @@ sheets "Иван Петров") is kept as a hint, when exactly one does.
 Humans' e-mails and phones are stored as Notion has them, so they are normalised here, the
 same way as the sheet's. The index is built once per run: one query over active Humans.
 A handle, e-mail or phone two active Humans share matches neither (Notion must be fixed).
+
+A row is matched only when its evidence agrees: every contact of it that is some member's
+must be the same member's. A row whose handle is one member's and whose e-mail or phone is
+another's is nobody's (`Match.conflict` names both, for the run's warnings): which of them
+signed up is for a person to tell, not us.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ class Match:
     human_id: int | None
     by: str  # "telegram" | "email" | "phone" | ""
     hint_id: int | None = None
+    #: (how, member's name) for each contact that points at a different member; empty when
+    #: the contacts agree
+    conflict: tuple[tuple[str, str], ...] = ()
 
 
 class HumanIndex:
@@ -34,8 +42,10 @@ class HumanIndex:
         self.by_email: dict[str, int] = {}
         self.by_phone: dict[str, int] = {}
         self._words: dict[str, set[int]] = defaultdict(set)
+        self.names: dict[int, str] = {}
         for human in humans:
             pk = human["pk"]
+            self.names[pk] = human["full_name"] or str(pk)
             handle, _ok = normalize_telegram_username(human["telegram_username"])
             email, _ok = normalize_email(human["email"])
             phone, parsed = normalize_phone(human["phone"], region)
@@ -47,21 +57,29 @@ class HumanIndex:
                 self._words[word].add(pk)
 
     @classmethod
-    def load(cls, *, region: str) -> HumanIndex:
-        humans = Human.objects.filter(is_active=True).values(
+    def load(cls, *, region: str, active: bool = True) -> HumanIndex:
+        """Active Humans (our people); with `active=False`, the former ones: never a match,
+        only so a report can tell a former member from a newcomer."""
+        humans = Human.objects.filter(is_active=active).values(
             "pk", "full_name", "telegram_username", "email", "phone"
         )
         return cls(list(humans), region=region)
 
     def match(self, person: Person) -> Match:
+        found: list[tuple[str, int]] = []
         for by, table, key in (
             ("telegram", self.by_telegram, person.telegram_username),
             ("email", self.by_email, person.email),
             ("phone", self.by_phone, person.phone_e164),
         ):
-            found = table.get(key) if key else None
-            if found is not None and found != _AMBIGUOUS:
-                return Match(found, by)
+            pk = table.get(key) if key else None
+            if pk is not None and pk != _AMBIGUOUS:
+                found.append((by, pk))
+        if len({pk for _by, pk in found}) > 1:
+            return Match(None, "", conflict=tuple((by, self.names[pk]) for by, pk in found))
+        if found:
+            by, pk = found[0]
+            return Match(pk, by)
         return Match(None, "", self.name_hint(person.full_name))
 
     def name_hint(self, full_name: str) -> int | None:

@@ -83,7 +83,9 @@ class PeopleList(models.Model):
 class ListEntry(models.Model):
     """One person of a list: a row of the sheet (the latest of their submissions), matched
     to an active Human by Telegram handle, then e-mail, then phone. A name alone is never a
-    match: `name_match` is a hint (a Human with the same name), nothing more."""
+    match: `name_match` is a hint (a Human with the same name), nothing more. Not matched
+    either, and not new: a row whose contacts are different members' (`conflict`), and a
+    former member's (`former_member`)."""
 
     class Match(models.TextChoices):
         TELEGRAM = "telegram", _("by Telegram")
@@ -130,8 +132,28 @@ class ListEntry(models.Model):
         verbose_name=_("same name as"),
         help_text=_("Not a match: a member with the same name, to check by hand."),
     )
+    conflict = models.CharField(
+        _("contacts of different members"),
+        max_length=600,
+        blank=True,
+        default="",
+        help_text=_("Not a match: the row's contacts are different members' (which ones)."),
+    )
+    former_member = models.ForeignKey(
+        "people.Human",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("former member"),
+        help_text=_("Not a match: a Human no longer active in Notion, with this row's contacts."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    #: entries that are new people (to add to Notion): not matched, not a conflict of
+    #: members' contacts, not a former member
+    NEW = models.Q(match="", conflict="", former_member=None)
 
     class Meta:
         verbose_name = _("list entry")

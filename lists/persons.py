@@ -21,6 +21,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from lists.contacts import (
+    day_first,
     first_name_of,
     name_words,
     normalize_email,
@@ -75,7 +76,9 @@ class Persons:
     merged: int
 
 
-def person_of(row: Row, table: Table, columns: dict[str, str], *, region: str) -> Person:
+def person_of(
+    row: Row, table: Table, columns: dict[str, str], *, region: str, dates_day_first: bool = True
+) -> Person:
     """The person a row is; `skip` says why it is none (SKIP_BLANK, SKIP_NO_IDENTITY)."""
     if row.blank:
         return Person(row_number=row.number, values={}, skip=SKIP_BLANK)
@@ -111,7 +114,7 @@ def person_of(row: Row, table: Table, columns: dict[str, str], *, region: str) -
         person.problems.append(
             _("%(value)s is not a phone number") % {"value": repr(cell["phone"][:40])}
         )
-    person.submitted_at = parse_timestamp(cell.get("submitted_at"))
+    person.submitted_at = parse_timestamp(cell.get("submitted_at"), day_first=dates_day_first)
     if not person.identifiers() and not person.name_key:
         person.skip = SKIP_NO_IDENTITY
     return person
@@ -122,8 +125,10 @@ def persons_of(table: Table, columns: dict[str, str], *, region: str) -> tuple[P
     found: list[Person] = []
     skipped: Counter[str] = Counter()
     problems: list[tuple[int, str]] = []
+    stamps = columns.get("submitted_at")
+    dates_day_first = day_first([row.cells.get(stamps, "") for row in table.rows] if stamps else [])
     for row in table.rows:
-        person = person_of(row, table, columns, region=region)
+        person = person_of(row, table, columns, region=region, dates_day_first=dates_day_first)
         problems += [(person.row_number, p) for p in person.problems]
         if person.skip:
             skipped[person.skip] += 1
@@ -134,36 +139,85 @@ def persons_of(table: Table, columns: dict[str, str], *, region: str) -> tuple[P
 
 
 def _merge(found: list[Person]) -> list[Person]:
-    """One person per group of rows that share an identifier (or, without any, a name)."""
-    parent = list(range(len(found)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[tuple[str, str], int] = {}
+    """One person per group of rows that share an identifier (or, without any, a name), as
+    long as the rows agree: rows sharing a contact but with different handles, or with names
+    that are clearly different people's (a parent's phone on two children's rows), stay apart.
+    """
+    group_of = list(range(len(found)))  # row -> its group's id (the group's first row)
+    members: dict[int, list[int]] = {i: [i] for i in range(len(found))}
+    owners: dict[tuple[str, str], list[int]] = {}
     for i, person in enumerate(found):
         keys = person.identifiers() or [("name", person.name_key)]
         for key in keys:
-            if key in owner:
-                parent[root(i)] = root(owner[key])
-            else:
-                owner[key] = i
-    groups: dict[int, list[int]] = {}
-    for i in range(len(found)):
-        groups.setdefault(root(i), []).append(i)
+            for other in owners.get(key, []):
+                mine, theirs = group_of[i], group_of[other]
+                if mine != theirs and _agree(members[mine], members[theirs], found):
+                    first, second = min(mine, theirs), max(mine, theirs)
+                    for j in members.pop(second):
+                        group_of[j] = first
+                        members[first].append(j)
+            owners.setdefault(key, []).append(i)
     people = []
-    for members in groups.values():
-        rows = [found[i] for i in members]  # in sheet order
+    for rows_of_group in members.values():
+        rows = [found[i] for i in sorted(rows_of_group)]  # in sheet order
         if all(r.submitted_at for r in rows):
             latest = max(rows, key=lambda p: (p.submitted_at, p.row_number))
         else:
             latest = rows[-1]
         latest.row_key = _key(rows)
-        people.append(latest)
-    return sorted(people, key=lambda p: p.row_number)
+        people.append((latest, rows))
+    _unique_keys(people)
+    return sorted((latest for latest, _rows in people), key=lambda p: p.row_number)
+
+
+def _agree(group: list[int], other: list[int], found: list[Person]) -> bool:
+    return not any(_conflict(found[i], found[j]) for i in group for j in other)
+
+
+def _conflict(one: Person, other: Person) -> bool:
+    """Whether two rows sharing a contact are clearly two people: two Telegram accounts, or
+    names with no word in common (for rows with one handle), or names of which neither is
+    the other's (for rows sharing only an e-mail or a phone, which families share)."""
+    if one.telegram_username and other.telegram_username:
+        if one.telegram_username != other.telegram_username:
+            return True
+        same_account = True
+    else:
+        same_account = False
+    words, other_words = set(name_words(one.full_name)), set(name_words(other.full_name))
+    if not words or not other_words:
+        return False
+    if same_account:
+        return not any(_alike(w, v) for w in words for v in other_words)
+    shorter, longer = sorted((words, other_words), key=len)
+    return not all(any(_alike(w, v) for v in longer) for w in shorter)
+
+
+def _alike(word: str, other: str) -> bool:
+    """The same name word, or one typo apart in a long one («Александр», «Алексанр»)."""
+    if word == other:
+        return True
+    if min(len(word), len(other)) < 5 or abs(len(word) - len(other)) > 1:
+        return False
+    if len(word) == len(other):
+        return sum(a != b for a, b in zip(word, other, strict=True)) <= 1
+    short, long_ = sorted((word, other), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _unique_keys(people: list[tuple[Person, list[Person]]]) -> None:
+    """Two people kept apart may have the same strongest identifier (the shared phone): then
+    each of them is told by their name as well, whichever comes first in the sheet, so the
+    keys do not change when the rows are reordered."""
+    taken = Counter(latest.row_key for latest, _rows in people)
+    for latest, _rows in people:
+        if taken[latest.row_key] > 1:
+            latest.row_key = f"{latest.row_key}|name:{latest.name_key}"[:400]
+    seen: Counter[str] = Counter()
+    for latest, _rows in sorted(people, key=lambda item: item[1][0].row_number):
+        seen[latest.row_key] += 1
+        if seen[latest.row_key] > 1:  # the same contact and the same name, kept apart
+            latest.row_key = f"{latest.row_key}#{seen[latest.row_key]}"[:400]
 
 
 def _key(rows: list[Person]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,12 +33,20 @@ class ListOverview:
     last_error: str
 
 
+def people_lists_count() -> int:
+    return PeopleList.objects.count()
+
+
 def people_lists_overview(*, limit: int = 20) -> list[ListOverview]:
     """Lists, the latest loaded first, with their entries counted (one query)."""
     lists = (
         PeopleList.objects.annotate(
             n_entries=Count("entries"),
             n_ours=Count("entries", filter=~Q(entries__match="")),
+            n_new=Count(
+                "entries",
+                filter=Q(entries__match="", entries__conflict="", entries__former_member=None),
+            ),
         )
         .order_by("-is_active", F("last_loaded_at").desc(nulls_last=True), "-pk")
         .only(
@@ -59,7 +68,7 @@ def people_lists_overview(*, limit: int = 20) -> list[ListOverview]:
             is_active=pl.is_active,
             entries=pl.n_entries,
             ours=pl.n_ours,
-            new=pl.n_entries - pl.n_ours,
+            new=pl.n_new,
             last_run_id=pl.last_run_id,
             last_loaded_at=pl.last_loaded_at,
             last_error=pl.last_error,
@@ -78,9 +87,25 @@ def google_service_account_email() -> str | None:
         return None
 
 
+# A cell a spreadsheet would run as a formula («=HYPERLINK(…)», «+cmd|…», «@SUM(…)»): what
+# people typed into a form must open as text. A phone in E.164 and a normalised handle are
+# left as they are (they cannot hold a formula, and Notion must read them as written).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SAFE = re.compile(r"^(\+\d{6,15}|@[a-z0-9_]{1,64})$")
+
+
+def csv_cell(value: object) -> str:
+    """A value as a CSV cell that no spreadsheet runs as a formula (OWASP's advice: a
+    leading apostrophe)."""
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _SAFE.match(text):
+        return "'" + text
+    return text
+
+
 def list_entries_csv(entries: Iterable[ListEntry]) -> str:
     """Entries as CSV for adding them to Notion: name, Telegram, e-mail, phone, list, row.
-    With a byte order mark, so Excel opens the Cyrillic right."""
+    With a byte order mark, so Excel opens the Cyrillic right; formulas are neutralised."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
@@ -88,15 +113,14 @@ def list_entries_csv(entries: Iterable[ListEntry]) -> str:
         [_("Full name"), _("Telegram"), _("E-mail"), _("Phone"), _("List"), _("Row"), _("Link")]
     )
     for entry in entries:
-        writer.writerow(
-            [
-                entry.full_name,
-                f"@{entry.telegram_username}" if entry.telegram_username else "",
-                entry.email,
-                entry.phone,
-                entry.people_list.name,
-                entry.row_number,
-                entry.sheet_link,
-            ]
-        )
+        row = [
+            entry.full_name,
+            f"@{entry.telegram_username}" if entry.telegram_username else "",
+            entry.email,
+            entry.phone,
+            entry.people_list.name,
+            entry.row_number,
+            entry.sheet_link,
+        ]
+        writer.writerow([csv_cell(value) for value in row])
     return out.getvalue()

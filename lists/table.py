@@ -1,17 +1,21 @@
 """A tab's values (rows of text, as the Sheets API gives them) as a table: headers and rows.
 
 The API leaves out trailing empty cells and rows, so rows are ragged: they are padded to the
-headers. Headers come from the first row that is not empty (a title or blank rows above it
-are ignored). A blank header (a merged cell, a column someone forgot to name) is named by its
-column letter, `[C]`; a header written twice gets a number, `Телефон (2)`; spaces around
-headers and cells are trimmed.
+headers. Headers come from the first row that is not empty and looks like a header (blank
+rows and a title above it, «Регистрация на субботник», are ignored); when none of the first
+rows does, the first row that is not empty. A blank header (a merged cell, a column someone
+forgot to name) is named by its column letter, `[C]`; a header written twice gets a number,
+`Телефон (2)`; spaces around headers and cells are trimmed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\ufeff"
+#: how many rows that are not empty may stand above the header row (titles, notes)
+HEADER_SEARCH_ROWS = 10
 
 
 def column_letter(index: int) -> str:
@@ -48,11 +52,24 @@ class Table:
     rows: list[Row]
 
 
-def read_table(values: list[list[object]]) -> Table | None:
-    """The table of a tab, or None when every row is empty."""
-    start = next((i for i, row in enumerate(values) if any(clean_cell(c) for c in row)), None)
-    if start is None:
+def read_table(
+    values: list[list[object]], *, is_header: Callable[[list[str]], bool] | None = None
+) -> Table | None:
+    """The table of a tab, or None when every row is empty. `is_header` tells the header row
+    from a title above it (by default the first row that is not empty is the header)."""
+    filled = [i for i, row in enumerate(values) if any(clean_cell(c) for c in row)]
+    if not filled:
         return None
+    start = filled[0]
+    if is_header is not None:
+        start = next(
+            (
+                i
+                for i in filled[:HEADER_SEARCH_ROWS]
+                if is_header([clean_cell(c) for c in values[i]])
+            ),
+            start,
+        )
     raw_headers = [clean_cell(c) for c in values[start]]
     width = max(len(raw_headers), *(len(row) for row in values[start + 1 :]), 0)
     headers: list[str] = []

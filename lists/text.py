@@ -12,6 +12,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 NAMES_SHOWN = 10
+NAME_LENGTH = 40
+
+
+def _names(names: list[str], count: int) -> str:
+    """The first names shown, and how many more there are."""
+    shown = [_short(n) for n in names if n][:NAMES_SHOWN]
+    text = ", ".join(shown)
+    if count > len(shown):
+        text += " " + _("and %(n)d more") % {"n": count - len(shown)}
+    return text
+
+
+def _short(name: str) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= NAME_LENGTH else name[: NAME_LENGTH - 1].rstrip() + "…"
 
 
 def progress_text(phase: str, fetched: int) -> str:
@@ -55,6 +70,8 @@ def list_summary(load: dict[str, Any]) -> list[str]:
     }
     if load.get("registered"):
         head += " " + _("(a new list)")
+    elif load.get("reactivated"):
+        head += " " + _("(switched on again: re-imported by every lists run)")
     lines = ["📋 " + head]
     lines.append(
         "👥 "
@@ -68,12 +85,10 @@ def list_summary(load: dict[str, Any]) -> list[str]:
     )
     new = load.get("not_found", 0)
     if new:
-        names = [n for n in load.get("new_names", []) if n][:NAMES_SHOWN]
-        shown = ", ".join(names)
-        if new > len(names):
-            shown += " " + _("and %(n)d more") % {"n": new - len(names)}
         lines.append(
-            "🆕 " + _("new (not among our people): %(n)d — %(names)s") % {"n": new, "names": shown}
+            "🆕 "
+            + _("new (not among our people): %(n)d — %(names)s")
+            % {"n": new, "names": _names(load.get("new_names", []), new)}
         )
         hints = load.get("name_hints", 0)
         if hints:
@@ -88,6 +103,20 @@ def list_summary(load: dict[str, Any]) -> list[str]:
             )
     else:
         lines.append("🆕 " + _("new (not among our people): none"))
+    former = load.get("former", 0)
+    if former:
+        lines.append(
+            "💤 "
+            + _("former members (inactive in Notion): %(n)d — %(names)s")
+            % {"n": former, "names": _names(load.get("former_names", []), former)}
+        )
+    conflicts = load.get("conflicts", 0)
+    if conflicts:
+        lines.append(
+            "⚠️ "
+            + _("contacts of different members: %(n)d (matched to neither: see the warnings)")
+            % {"n": conflicts}
+        )
     merged = load.get("merged", 0)
     if merged:
         lines.append(

@@ -27,7 +27,10 @@ PERMISSION_DENIED (not shared with the caller; ``SERVICE_DISABLED`` when the API
 key's project; insufficient scopes), 404 NOT_FOUND, 429 RESOURCE_EXHAUSTED (the read quota:
 60 a minute per user by default). Token errors are OAuth's ``{"error", "error_description"}``.
 
-Faults (429/500/502/503/504, dropped connections, slow answers) can be injected per endpoint.
+Faults (429/500/502/503/504, dropped connections, slow answers) can be injected per endpoint,
+and 403s in the older shape some Google front ends still answer with, the reason in
+``error.errors[].reason`` (``rateLimitExceeded``, ``userRateLimitExceeded``: a rate limit,
+to retry; ``accessNotConfigured``: the API is off in the project).
 """
 
 from __future__ import annotations
@@ -100,6 +103,20 @@ _FAULTS = {
     500: ("INTERNAL", "Internal error encountered."),
     503: ("UNAVAILABLE", "The service is currently unavailable."),
     504: ("DEADLINE_EXCEEDED", "The request timed out. Please try again."),
+}
+# 403 faults: reason -> message, as `{"error": {"code": 403, "message", "errors": [{"message",
+# "domain": "usageLimits", "reason"}], "status": "PERMISSION_DENIED"}}`.
+_FAULTS_403 = {
+    "rateLimitExceeded": "Rate Limit Exceeded",
+    "userRateLimitExceeded": (
+        "User Rate Limit Exceeded. Rate of requests for user exceed configured project quota."
+    ),
+    "accessNotConfigured": (
+        "Access Not Configured. Google Sheets API has not been used in project 123456789012 "
+        "before or it is disabled. Enable it by visiting "
+        "https://console.developers.google.com/apis/api/sheets.googleapis.com/overview"
+        "?project=123456789012 then retry."
+    ),
 }
 _BAD_GATEWAY_HTML = (
     b"<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Error 502 (Server Error)!!1"
@@ -190,6 +207,7 @@ class _Fault:
     delay: float
     drop: bool
     skip: int
+    reason: str | None = None
 
 
 class ApiError(Exception):
@@ -197,6 +215,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details: list[dict] = extra.get("details", [])
+        self.errors: list[dict] = extra.get("errors", [])
         self.headers: dict[str, str] = extra.get("headers", {})
         self.oauth: dict[str, str] | None = extra.get("oauth")
 
@@ -206,6 +225,8 @@ class ApiError(Exception):
         error: dict[str, Any] = {"code": self.status, "message": self.message, "status": self.code}
         if self.details:
             error["details"] = self.details
+        if self.errors:
+            error["errors"] = self.errors
         return _json({"error": error})
 
 
@@ -694,17 +715,23 @@ class GoogleSheetsEmulator:
         delay: float = 0.0,
         drop: bool = False,
         skip: int = 0,
+        reason: str | None = None,
     ) -> None:
         """The next `count` requests to `endpoint` (None: any API endpoint, not the token
         one), after `skip` of them, fail: `status` with Google's body (429 with Retry-After
         when given, 502 as an HTML proxy page), or a connection closed without an answer
-        (`drop`). `delay` seconds pass first; `status=200` then answers normally."""
+        (`drop`). `delay` seconds pass first; `status=200` then answers normally. A 403 needs
+        its `reason` (one of `_FAULTS_403`)."""
         if endpoint is not None and endpoint not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {endpoint!r}; one of {ENDPOINTS}")
-        if not drop and status not in (200, 502, *_FAULTS):
+        if status == 403 and reason not in _FAULTS_403:
+            raise ValueError(f"a 403 fault needs a reason, one of {sorted(_FAULTS_403)}")
+        if not drop and status not in (200, 403, 502, *_FAULTS):
             raise ValueError(f"unsupported fault status {status}")
         with self._lock:
-            self._faults.append(_Fault(endpoint, status, count, retry_after, delay, drop, skip))
+            self._faults.append(
+                _Fault(endpoint, status, count, retry_after, delay, drop, skip, reason)
+            )
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -1099,6 +1126,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.status == 502:
                 self._send(502, _BAD_GATEWAY_HTML, {}, "text/html; charset=UTF-8")
+                return
+            if fault.status == 403:
+                message = _FAULTS_403[fault.reason]
+                errors = [{"message": message, "domain": "usageLimits", "reason": fault.reason}]
+                if fault.reason == "accessNotConfigured":
+                    errors[0]["extendedHelp"] = message.split("visiting ")[1].split(" ")[0]
+                self._send_error(ApiError(403, "PERMISSION_DENIED", message, errors=errors))
                 return
             if fault.status != 200:
                 code, message = _FAULTS[fault.status]

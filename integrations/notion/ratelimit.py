@@ -65,7 +65,8 @@ def bucket_key(token: str) -> str:
 
 
 class SharedRateLimit:
-    """`wait()` before every request; `hold(seconds)` after a 429. `max_rps <= 0`: off."""
+    """`wait()` before every request; `hold(seconds)` after a 429. `max_rps <= 0`: off.
+    Notion's by default; the Google Sheets client passes its own `service` and `error`."""
 
     def __init__(
         self,
@@ -74,8 +75,12 @@ class SharedRateLimit:
         max_rps: float,
         burst: int = 2,
         sleep: Callable[[float], None] = time.sleep,
+        service: str = "Notion",
+        error: type[Exception] = NotionConfigurationError,
     ) -> None:
         self.key = key
+        # Whose limit this is, for the message when the database cannot keep it.
+        self.service, self.error = service, error
         self.interval = 1.0 / max_rps if max_rps > 0 else 0.0
         # A request may go this long before its theoretical time: `burst` at once at most.
         self.tolerance = max(burst - 1, 0) * self.interval
@@ -131,11 +136,11 @@ class SharedRateLimit:
         try:
             RateLimitBucket.objects.get_or_create(key=self.key)
         except DatabaseError as exc:
-            raise NotionConfigurationError(
+            raise self.error(
                 _(
-                    "The Notion rate limit is kept in the database, which cannot be used "
+                    "The %(service)s rate limit is kept in the database, which cannot be used "
                     "(%(error)s): check DATABASE_URL and run `manage.py migrate`."
                 )
-                % {"error": exc}
+                % {"service": self.service, "error": exc}
             ) from exc
         self._ready = True

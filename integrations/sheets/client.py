@@ -6,14 +6,14 @@ discovery documents): three GET endpoints do not need them. google-auth signs th
 account's JWT, gets and refreshes the access token at the key's `token_uri`, and
 `AuthorizedSession` (a `requests.Session`) sends it with every request.
 
-The retry policy is the Notion client's: 429 and 5xx, timeouts and dropped connections are
-retried with bounded exponential backoff (Retry-After honoured when Google sends one; Sheets
-usually does not, so the backoff grows to a minute, the quota's window). Every request first
-takes its slot in the service account's shared rate limit (Google counts 60 reads a minute
-per user, every process together). Every HTTP request, token requests included, is counted.
-Cells are read as the text a person sees (`FORMATTED_VALUE`): phone numbers stay text and
-dates stay dates as written.
-"""
+The retry policy is the Notion client's: 429 and 5xx, timeouts and dropped connections (and
+a 403 whose reason is a rate limit, `rateLimitExceeded`) are retried with bounded
+exponential backoff (Retry-After honoured when Google sends one; Sheets usually does not, so
+the backoff grows to a minute, the quota's window). Every request first takes its slot in
+the service account's shared rate limit (Google counts 60 reads a minute per user, every
+process together). Every HTTP request, token requests included, is counted. Cells are read
+as the text a person sees (`FORMATTED_VALUE`): phone numbers stay text and dates stay dates
+as written."""
 
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ logger = logging.getLogger(__name__)
 
 SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# 403s that are a rate limit, not a refusal (`error.errors[].reason` in the older shape,
+# `error.details[].reason` of an ErrorInfo in the newer one): waited out like a 429.
+RATE_LIMIT_REASONS = frozenset(
+    {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "RATE_LIMIT_EXCEEDED"}
+)
+# 403s that say the Sheets API is off in the service account's project.
+SERVICE_DISABLED_REASONS = frozenset({"SERVICE_DISABLED", "accessNotConfigured"})
 _NETWORK_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -194,9 +201,9 @@ class SheetsClient:
                         return response.json()
                     except ValueError:
                         failure = _("Google answered with something that is not JSON")
-                elif response.status_code in RETRYABLE_STATUSES:
+                elif response.status_code in RETRYABLE_STATUSES or _rate_limited(response):
                     failure = _describe_status(response)
-                    if response.status_code == 429:
+                    if response.status_code in (403, 429):
                         throttled = True
                         retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
                 else:
@@ -226,7 +233,7 @@ class SheetsClient:
     def _refusal(self, spreadsheet_id: str, response: requests.Response) -> SheetsError:
         error = _error_body(response)
         status, message = error.get("status", ""), error.get("message", "")
-        reasons = {d.get("reason") for d in error.get("details", []) if isinstance(d, dict)}
+        reasons = _reasons(error)
         code = response.status_code
         if code == 400 and status == "FAILED_PRECONDITION":
             return SheetsNotASpreadsheet()
@@ -237,7 +244,7 @@ class SheetsClient:
                 _("Google did not accept the service account's access (%(message)s).")
                 % {"message": message or code}
             )
-        if code == 403 and "SERVICE_DISABLED" in reasons:
+        if code == 403 and reasons & SERVICE_DISABLED_REASONS:
             return SheetsServiceDisabled(activation_url=_activation_url(error))
         if code == 403:
             return SheetsAccessDenied(email=self.service_account_email)
@@ -258,7 +265,27 @@ def _error_body(response: requests.Response) -> dict:
     return error if isinstance(error, dict) else {"message": response.text[:200]}
 
 
+def _reasons(error: dict) -> set[str]:
+    """Every reason Google gave: `details[].reason` (ErrorInfo) and `errors[].reason`."""
+    found = set()
+    for key in ("details", "errors"):
+        items = error.get(key)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("reason"), str):
+                found.add(item["reason"])
+    return found
+
+
+def _rate_limited(response: requests.Response) -> bool:
+    return response.status_code == 403 and bool(
+        _reasons(_error_body(response)) & RATE_LIMIT_REASONS
+    )
+
+
 def _describe_status(response: requests.Response) -> str:
+    if response.status_code == 403:
+        reason = sorted(_reasons(_error_body(response)) & RATE_LIMIT_REASONS)[0]
+        return _("Google asks us to slow down (403 %(reason)s: a rate limit)") % {"reason": reason}
     if response.status_code == 429:
         return _("Google asks us to slow down (429, read quota exhausted)")
     return _("Google answered with a server error (%(status)s)") % {"status": response.status_code}
@@ -274,6 +301,9 @@ def _activation_url(error: dict) -> str:
         for link in detail.get("links", []) or []:
             if isinstance(link, dict) and link.get("url"):
                 return link["url"]
+    for item in error.get("errors", []) if isinstance(error.get("errors"), list) else []:
+        if isinstance(item, dict) and item.get("extendedHelp"):
+            return item["extendedHelp"]
     return ""
 
 

@@ -87,6 +87,8 @@ def sheets_client() -> SheetsClient:
             key=rate_limit_key(email),
             max_rps=per_minute / 60.0 if per_minute > 0 else 0,
             burst=settings.GOOGLE_SHEETS_BURST,
+            service="Google Sheets",
+            error=SheetsConfigurationError,
         ),
         timeout=settings.GOOGLE_SHEETS_TIMEOUT,
         retry=RetryPolicy(

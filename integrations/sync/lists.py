@@ -2,15 +2,15 @@
 
 A run re-imports every active list, or the one list `import_list` asked for (its params).
 The work is the lists app's (`lists.loading`); this module only registers the kind. Without
-a service account key (GOOGLE_SERVICE_ACCOUNT_FILE) the kind is disabled: left out of `all`
-and the schedules, and a run asked for by name fails saying what to set.
+a service account key (GOOGLE_SERVICE_ACCOUNT_FILE) the kind is disabled: left out of `all`,
+the schedules and what the bot offers, and asked for by name it says what to set.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
 
-from integrations.sheets.factory import google_configured
+from integrations.sheets.factory import google_configured, not_configured_message
 from integrations.sync import registry
 from lists.loading import ListsRun
 from lists.text import progress_text, run_summary
@@ -24,6 +24,7 @@ registry.register(
         order=30,  # after humans (10) and directions (20): matches use the fresh Humans
         supports_incremental=False,  # a sheet has no change feed: the nightly full run
         enabled=google_configured,
+        disabled_message=not_configured_message,
         summarize=run_summary,
         progress_text=progress_text,
     )

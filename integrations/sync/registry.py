@@ -39,6 +39,9 @@ class SyncKind:
     #: Whether the kind can run here (its source is configured): a disabled kind is left out
     #: of `all` and so of the schedules; asked for by name, its run fails saying what to set.
     enabled: Callable[[], bool] | None = None
+    #: What to set to enable it, in a sentence (the bot answers it when asked for the kind
+    #: while it is disabled; it is left out of the bot's help, menu and buttons meanwhile).
+    disabled_message: Callable[[], str] | None = None
     #: Lines that describe a finished run better than the generic counts (the bot's end
     #: message and the CLI show them instead): `summarize(run) -> [plain text]`, from the
     #: run's own fields (`report`), no database access.
@@ -77,6 +80,11 @@ def get(name: str) -> SyncKind:
 
 def kinds() -> list[SyncKind]:
     return sorted(_kinds.values(), key=lambda k: (k.order, k.name))
+
+
+def enabled_kinds() -> list[SyncKind]:
+    """The kinds that can run here (what the bot offers)."""
+    return [k for k in kinds() if k.is_enabled]
 
 
 def names() -> list[str]:

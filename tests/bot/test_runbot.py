@@ -15,7 +15,7 @@ def test_menu_is_registered_in_russian_and_english(bot, telegram):
     assert {"ru", "en"} <= scopes
     english = next(v for (_s, lang), v in telegram.commands.items() if lang == "en")
     commands = [c["command"] for c in english]
-    per_kind = [kind.command for kind in registry.kinds()]  # sync_humans, sync_directions…
+    per_kind = [kind.command for kind in registry.enabled_kinds()]  # sync_humans, sync_directions…
     assert commands[: len(per_kind) + 2] == ["sync", *per_kind, "sync_all"]
     assert {"status", "history", "subscribe", "unsubscribe", "whoami", "help"} <= set(commands)
 

@@ -67,7 +67,7 @@ def test_end_of_a_run_is_announced_once(bot, org_member, worker, org, telegram):
 def test_sync_buttons_come_from_the_registry(bot, member):
     menu = member.say("/sync")
 
-    expected = [f"sync:{name}" for name in registry.names()] + ["sync:all"]
+    expected = [f"sync:{kind.name}" for kind in registry.enabled_kinds()] + ["sync:all"]
     assert menu.callback_data == expected
 
 

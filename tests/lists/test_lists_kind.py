@@ -133,3 +133,36 @@ def test_requests_take_their_slots_in_the_service_accounts_shared_limit(
     bucket = RateLimitBucket.objects.get(key=rate_limit_key(google.email))
     assert result.code == 0, result.err
     assert bucket.next_at > 0
+
+
+def test_a_run_where_every_list_failed_fails_naming_them(two_lists, google):
+    google.emulator.unshare(two_lists.spreadsheet_id, google.email)
+
+    result = run_command("sync", "lists")
+
+    run = SyncRun.objects.filter(kind="lists").latest("id")
+    assert result.code == 1, result.out
+    assert run.status == "failed"
+    assert "«Смены — Суббота»" in run.error and "«Смены — Воскресенье»" in run.error
+    assert "as Viewer" in run.error
+    assert all("as Viewer" in pl.last_error for pl in PeopleList.objects.filter(is_active=True))
+
+
+def test_a_mass_removal_in_one_list_is_refused_with_the_command_that_allows_it(google, import_list):
+    rows = [["ФИО", "Telegram"]] + [[f"Человек {i}", f"@person_{i}"] for i in range(10)]
+    big = google.sheet(rows, title="Большой")
+    small = google.sheet([["ФИО", "Telegram"], ["Анна Белова", "@anna_belova"]], title="Малый")
+    assert import_list(big.spreadsheet_id).code == 0
+    assert import_list(small.spreadsheet_id).code == 0
+    google.emulator.set_rows(big.spreadsheet_id, 0, rows[:2])  # 9 of 10 gone
+
+    result = run_command("sync", "lists")
+
+    run = SyncRun.objects.filter(kind="lists").latest("id")
+    big_list = PeopleList.objects.get(spreadsheet_id=big.spreadsheet_id)
+    assert result.code == 0, result.err
+    assert big_list.entries.count() == 10  # refused: kept as it was
+    (warning,) = [w for w in run.warnings if "«Большой»" in w]
+    assert "would remove 9 of its 10 entries" in warning
+    assert f"manage.py import_list {big_list.sheet_link} --allow-mass-deactivation" in warning
+    assert (run.fetched, run.unchanged, run.deactivated) == (1, 1, 0)  # the small list only
