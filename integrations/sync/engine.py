@@ -12,9 +12,10 @@ A `NotionModelSync` object is one run: the registered kind creates a new one for
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +38,7 @@ from integrations.notion.schema import (
     resolve_schema,
 )
 from integrations.notion.sources import Source, notion_source_forget, notion_source_resolve
+from integrations.notion.windows import WindowPlan, minute_boundaries
 from integrations.sync.base import (
     MassDeactivationRefused,
     SyncContext,
@@ -201,7 +203,7 @@ class NotionModelSync:
 
     def columns_for(self, schema: ResolvedSchema) -> list[str]:
         """The columns this run compares and writes: unmapped fields are left alone."""
-        cols = list(self.base_columns)
+        cols = [*self.base_columns, "notion_created_time"]
         for field_name in schema.fields:
             cols.extend(c for c in self.field_columns.get(field_name, ()) if c not in cols)
         return cols
@@ -250,7 +252,8 @@ class NotionModelSync:
             if ctx.targets is not None:
                 gone = self._refresh(gateway)
             else:
-                self._consume(prefetch(self._page_batches(gateway), maxsize=20))
+                plan = self._window_plan() if ctx.full else None
+                self._consume(prefetch(self._page_batches(gateway, plan), maxsize=20))
                 if not ctx.full and self.edited_during_run:
                     # A page edited while we paged moved to the end of the last_edited_time
                     # order, and may have shifted an unseen page past our cursor: one more
@@ -419,12 +422,37 @@ class NotionModelSync:
         gone, _alive = self._read_pages(gateway, [(pks.get(p), p) for p in rest])
         return gone
 
-    def _page_batches(self, gateway: Any) -> Iterator[list[dict]]:
+    def _window_plan(self) -> WindowPlan | None:
+        """How a full run splits its query (integrations/notion/windows.py): one
+        `created_time` window per NOTION_WINDOW_RECORDS records the mirror knows, at most
+        NOTION_MAX_WINDOWS, cut at the quantiles of the stored `notion_created_time` so
+        they are even; a mirror of fewer records pages one query (nothing extra). A window
+        larger than it should be after its first answer (an empty or outdated mirror)
+        splits further while slots are left."""
+        most, per = settings.NOTION_MAX_WINDOWS, settings.NOTION_WINDOW_RECORDS
+        if most <= 1 or per <= 0:
+            return None
+        known = self.model.objects.filter(notion_created_time__isnull=False)
+        count = known.count()
+        parts = min(most, max(1, math.ceil(count / per)))
+        ordered = known.order_by("notion_created_time").values_list(
+            "notion_created_time", flat=True
+        )
+        quantiles = [ordered[count * i // parts] for i in range(1, parts)]
+        newest = ordered.last() if count else None
+        return WindowPlan(
+            boundaries=minute_boundaries(quantiles),
+            max_windows=most,
+            split_records=per,
+            horizon=newest + timedelta(minutes=1) if newest else None,
+        )
+
+    def _page_batches(self, gateway: Any, plan: WindowPlan | None = None) -> Iterator[list[dict]]:
         """Pages, one query answer at a time, with truncated relation / people values
         completed. Runs in the fetch thread."""
         window = "created_time" if self.ctx.full else "last_edited_time"
         for pages in gateway.iter_page_batches(
-            self.schema.data_source_id, window=window, since=self.ctx.since
+            self.schema.data_source_id, window=window, since=self.ctx.since, plan=plan
         ):
             for page in pages:
                 self._complete_page(gateway, page)
@@ -475,6 +503,7 @@ class NotionModelSync:
         record = self.decode(page, values, title)
         record["notion_page_id"] = page["id"]
         record["notion_last_edited_time"] = parse_datetime(page.get("last_edited_time"))
+        record["notion_created_time"] = parse_datetime(page.get("created_time"))
         if page.get("in_trash") or page.get("archived"):
             record["is_active"] = False
         return record

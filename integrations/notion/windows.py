@@ -1,0 +1,205 @@
+"""Paging a data source in disjoint `created_time` windows at once, so a big sync is bound by
+the rate limit (NOTION_MAX_RPS), not by Notion's latency.
+
+A plan's boundaries b1 < … < bk (whole minutes) cut the whole timeline into the windows
+(-inf, b1), [b1, b2), …, [bk, +inf): `created_time on_or_after` the start and `before` the end.
+Notion's timestamps are minute-granular, so a boundary minute belongs to exactly one window,
+and the open ends take every page whatever its age (pages moved into a database keep their
+`created_time`; pages created during the run land in the last window).
+
+Each window is paged by a thread of its own through the gateway (whose every request waits
+for the integration-wide rate limit). A window still large after its first answer splits
+the rest of its range evenly by time (the first sync of an empty mirror starts as one
+window and splits so), while there are window slots left: at most `max_windows` windows in
+all, so a run costs at most one partial answer more per window. A window that reaches the
+10,000-result cap continues as a single query does (`NotionGateway._window_batches`).
+
+The windows feed one stream of answers; the consumer (the sync's fetch thread) reads it as
+it would one query's. A failing window stops the others and fails the stream with its
+error; a consumer that stops early (an error of its own, Ctrl-C, SIGTERM) stops them too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connections
+
+logger = logging.getLogger(__name__)
+
+_DONE = object()
+_MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    #: whole minutes, strictly increasing: the starts of the windows after the first
+    boundaries: tuple[datetime, ...] = ()
+    #: windows in all (the initial ones and those split off)
+    max_windows: int = 1
+    #: a window whose rest is estimated above 1.5 x this many pages after its first answer
+    #: splits into parts of about this many (0: never)
+    split_records: int = 0
+    #: where the last, open window is expected to end when estimating its size: the newest
+    #: page the mirror knows (None: now)
+    horizon: datetime | None = None
+
+    @property
+    def concurrent(self) -> bool:
+        return self.max_windows > 1 and (bool(self.boundaries) or self.split_records > 0)
+
+
+def floor_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def minute_boundaries(values: list[datetime]) -> tuple[datetime, ...]:
+    """Whole-minute, strictly increasing boundaries from candidate moments."""
+    return tuple(sorted({floor_minute(v) for v in values}))
+
+
+class Windows:
+    """One stream of query answers from concurrently paged windows (see the module)."""
+
+    def __init__(
+        self,
+        *,
+        page_window: Callable[..., Iterator[list[dict]]],
+        plan: WindowPlan,
+        queue_size: int = 0,
+    ) -> None:
+        self._page_window = page_window
+        self.plan = plan
+        self._results: queue.Queue = queue.Queue(maxsize=queue_size or 2 * plan.max_windows + 2)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._created = 0
+        self._threads: list[threading.Thread] = []
+        self._error: BaseException | None = None
+        self._horizon = plan.horizon or floor_minute(datetime.now(UTC)) + 2 * _MINUTE
+
+    # -- the consumer ---------------------------------------------------------------------
+    def __iter__(self) -> Iterator[list[dict]]:
+        edges: list[datetime | None] = [None, *self.plan.boundaries, None]
+        with self._lock:
+            self._created = len(edges) - 1
+        try:
+            for lo, hi in itertools.pairwise(edges):
+                self._start(lo, hi, frozenset())
+            while True:
+                with self._lock:
+                    if self._error is not None:
+                        raise self._error
+                    if not self._pending:
+                        return
+                try:
+                    item = self._results.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                if item is _DONE:
+                    with self._lock:
+                        self._pending -= 1
+                    continue
+                yield item
+        finally:
+            self._stop.set()
+            deadline = time.monotonic() + 5
+            for thread in list(self._threads):
+                thread.join(timeout=max(deadline - time.monotonic(), 0.01))
+
+    @property
+    def windows(self) -> int:
+        """Windows paged so far (the initial ones and those split off)."""
+        return self._created
+
+    # -- the windows ----------------------------------------------------------------------
+    def _start(self, lo: datetime | None, hi: datetime | None, boundary: frozenset[str]) -> None:
+        with self._lock:
+            self._pending += 1
+        thread = threading.Thread(
+            target=self._work,
+            args=(lo, hi, boundary),
+            name=f"notion-window-{len(self._threads) + 1}",
+            daemon=True,
+        )
+        self._threads.append(thread)
+        thread.start()
+
+    def _work(self, lo: datetime | None, hi: datetime | None, boundary: frozenset[str]) -> None:
+        try:
+            for pages in self._page_window(
+                lo=lo, hi=hi, boundary=boundary, stop=self._stop, split=self._split
+            ):
+                if not self._put(pages):
+                    return
+            self._put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            with self._lock:
+                if self._error is None:
+                    self._error = exc
+            self._stop.set()
+        finally:
+            # The rate limit lives in the database: close this thread's connections.
+            connections.close_all()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._results.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _split(
+        self,
+        *,
+        hi: datetime | None,
+        first: datetime,
+        last: datetime,
+        last_ids: frozenset[str],
+        count: int,
+    ) -> bool:
+        """After a window's first answer (`count` pages from `first` to `last`, more to
+        come): split the rest, [last, hi), into new windows when it looks large and slots
+        are left. True when the window was replaced (its caller stops paging it)."""
+        plan = self.plan
+        if not plan.split_records:
+            return False
+        end = hi or max(self._horizon, last + _MINUTE)
+        rest = (end - last).total_seconds()
+        seen = max((last - first).total_seconds(), 60.0)
+        estimate = count * rest / seen
+        if estimate <= 1.5 * plan.split_records:  # not for the noise of an even window
+            return False
+        with self._lock:
+            if self._stop.is_set():
+                return False
+            free = plan.max_windows - self._created
+            parts = min(math.ceil(estimate / plan.split_records), free + 1)
+            if parts < 2:
+                return False
+            step = (end - last) / parts
+            cuts = [
+                c
+                for c in minute_boundaries([last + step * i for i in range(1, parts)])
+                if last < c < end
+            ]
+            if not cuts:
+                return False
+            self._created += len(cuts)
+        logger.debug("window [%s, %s) splits at %s (about %d pages)", last, hi, cuts, estimate)
+        edges: list[datetime | None] = [last, *cuts, hi]
+        for i, (lo, top) in enumerate(itertools.pairwise(edges)):
+            self._start(lo, top, last_ids if i == 0 else frozenset())
+        return True
