@@ -203,7 +203,7 @@ class NotionModelSync:
 
     def columns_for(self, schema: ResolvedSchema) -> list[str]:
         """The columns this run compares and writes: unmapped fields are left alone."""
-        cols = [*self.base_columns, "notion_created_time"]
+        cols = list(self.base_columns)
         for field_name in schema.fields:
             cols.extend(c for c in self.field_columns.get(field_name, ()) if c not in cols)
         return cols
@@ -244,7 +244,12 @@ class NotionModelSync:
         writer = row_writer(
             self.model,
             unique_field="notion_page_id",
-            update_fields=[*columns, "notion_last_edited_time", "synced_at"],
+            update_fields=[
+                *columns,
+                "notion_created_time",
+                "notion_last_edited_time",
+                "synced_at",
+            ],
         )
         with gc_tuned(), writer, Staging(batch_size=settings.SYNC_BATCH_SIZE) as kept:
             self.writer, self.kept = writer, kept
@@ -516,7 +521,8 @@ class NotionModelSync:
         """
         counts, columns, writer = self.ctx.counts, self.columns, self.writer
         existing = writer.existing(
-            [r["notion_page_id"] for r in batch], [*columns, *self.local_columns]
+            [r["notion_page_id"] for r in batch],
+            [*columns, *self.local_columns, "notion_created_time"],
         )
         now = timezone.now()
         groups: dict[tuple[str, ...], list[dict]] = {}
@@ -528,7 +534,10 @@ class NotionModelSync:
             elif all(old[c] == record[c] for c in columns):
                 counts.unchanged += 1
                 record["_unchanged"] = True
-                continue
+                if old["notion_created_time"] == record["notion_created_time"]:
+                    continue
+                # Rows synced before `notion_created_time` existed get it written once,
+                # without counting as a change nobody made.
             else:
                 if old["is_active"] and not record["is_active"]:
                     counts.deactivated += 1

@@ -59,6 +59,19 @@ def test_full_sync_keeps_each_pages_created_time(notion, humans_db, sync):
     }
 
 
+def test_created_times_are_filled_in_without_counting_as_changes(notion, humans_db, sync):
+    """Rows synced before the field existed get it from the next run, counted unchanged."""
+    add_humans(notion, humans_db.database_id, 30, seed=1, per_minute=7, start=START)
+    assert sync("humans").code == 0
+    Human.objects.update(notion_created_time=None)
+
+    assert sync("humans").code == 0
+
+    run = last_run()
+    assert (run.unchanged, run.updated) == (30, 0)
+    assert not Human.objects.filter(notion_created_time__isnull=True).exists()
+
+
 def test_second_full_sync_pages_windows_concurrently(notion, humans_db, sync):
     add_humans(notion, humans_db.database_id, 1000, seed=2, per_minute=10, start=START)
     assert sync("humans").code == 0
