@@ -297,19 +297,21 @@ class NotionGateway:
         since: datetime | None,
         lo: datetime | None = None,
         hi: datetime | None = None,
+        after: datetime | None = None,
         boundary: frozenset[str] = frozenset(),
         stop: threading.Event | None = None,
         split: Callable[..., bool] | None = None,
     ) -> Iterator[list[dict]]:
-        """The pages of one window, `created_time` in [lo, hi) (None: open), sorted by
-        `order`, continuing past the result cap. After the first answer, `split` may take
-        the rest of the window over (windows.py): then this one stops."""
+        """The pages of one window, `created_time` in [lo, hi) (None: open) and `order` on
+        or after `since` and `after`, sorted by `order`, continuing past the result cap.
+        After the first answer, `split` may take the rest of the window over (windows.py):
+        then this one stops."""
         by_created = order == "created_time"
-        lower = since
+        lower = max((t for t in (since, after) if t is not None), default=None)
         if by_created and lo is not None:
             lower = lo if lower is None else max(lower, lo)
         boundary = set(boundary)
-        first_answer = split is not None and by_created
+        first_answer = split is not None
         while True:
             last_ts: str | None = None
             last_ids: set[str] = set()
@@ -365,6 +367,7 @@ class NotionGateway:
                         first_ts
                         and last_ts
                         and split(
+                            lo=lo,
                             hi=hi,
                             first=_parse_ts(first_ts),
                             last=_parse_ts(last_ts),

@@ -52,6 +52,10 @@ class WindowPlan:
     #: where the last, open window is expected to end when estimating its size: the newest
     #: page the mirror knows (None: now)
     horizon: datetime | None = None
+    #: for a query sorted by `last_edited_time` (an incremental run): the `created_time`
+    #: boundaries of even windows (the mirror's quantiles), asked for only when a window
+    #: splits
+    split_at: Callable[[], tuple[datetime, ...]] | None = None
 
     @property
     def concurrent(self) -> bool:
@@ -123,22 +127,34 @@ class Windows:
         return self._created
 
     # -- the windows ----------------------------------------------------------------------
-    def _start(self, lo: datetime | None, hi: datetime | None, boundary: frozenset[str]) -> None:
+    def _start(
+        self,
+        lo: datetime | None,
+        hi: datetime | None,
+        boundary: frozenset[str],
+        after: datetime | None = None,
+    ) -> None:
         with self._lock:
             self._pending += 1
         thread = threading.Thread(
             target=self._work,
-            args=(lo, hi, boundary),
+            args=(lo, hi, boundary, after),
             name=f"notion-window-{len(self._threads) + 1}",
             daemon=True,
         )
         self._threads.append(thread)
         thread.start()
 
-    def _work(self, lo: datetime | None, hi: datetime | None, boundary: frozenset[str]) -> None:
+    def _work(
+        self,
+        lo: datetime | None,
+        hi: datetime | None,
+        boundary: frozenset[str],
+        after: datetime | None,
+    ) -> None:
         try:
             for pages in self._page_window(
-                lo=lo, hi=hi, boundary=boundary, stop=self._stop, split=self._split
+                lo=lo, hi=hi, after=after, boundary=boundary, stop=self._stop, split=self._split
             ):
                 if not self._put(pages):
                     return
@@ -164,38 +180,98 @@ class Windows:
     def _split(
         self,
         *,
+        lo: datetime | None,
         hi: datetime | None,
         first: datetime,
         last: datetime,
         last_ids: frozenset[str],
         count: int,
     ) -> bool:
-        """After a window's first answer (`count` pages from `first` to `last`, more to
-        come): split the rest, [last, hi), into new windows when it looks large and slots
-        are left. True when the window was replaced (its caller stops paging it)."""
+        """After a window's first answer (`count` pages from `first` to `last` in the
+        query's order, more to come): split the rest into new windows when it looks large
+        and slots are left. True when the window was replaced (its caller stops paging
+        it)."""
+        if not self.plan.split_records:
+            return False
+        if self.plan.split_at is not None:
+            return self._split_edits(
+                lo=lo, hi=hi, first=first, last=last, last_ids=last_ids, count=count
+            )
+        return self._split_created(hi=hi, first=first, last=last, last_ids=last_ids, count=count)
+
+    def _parts(self, estimate: float) -> int:
+        """How many windows the rest of a window becomes (1: it stays as it is); reserves
+        the new ones."""
         plan = self.plan
-        if not plan.split_records:
-            return False
-        end = hi or max(self._horizon, last + _MINUTE)
-        rest = (end - last).total_seconds()
-        seen = max((last - first).total_seconds(), 60.0)
-        estimate = count * rest / seen
         if estimate <= 1.5 * plan.split_records:  # not for the noise of an even window
-            return False
+            return 1
         with self._lock:
             if self._stop.is_set():
-                return False
+                return 1
             free = plan.max_windows - self._created
-            parts = min(math.ceil(estimate / plan.split_records), free + 1)
-            if parts < 2:
+            return max(min(math.ceil(estimate / plan.split_records), free + 1), 1)
+
+    def _split_edits(
+        self,
+        *,
+        lo: datetime | None,
+        hi: datetime | None,
+        first: datetime,
+        last: datetime,
+        last_ids: frozenset[str],
+        count: int,
+    ) -> bool:
+        """A query by `last_edited_time` (since the last run): the rest, edited on or after
+        `last`, is cut by `created_time` at the mirror's quantiles."""
+        now = datetime.now(UTC)
+        estimate = count * (now - last).total_seconds() / max((last - first).total_seconds(), 60)
+        parts = self._parts(estimate)
+        if parts < 2:
+            return False
+        candidates = [
+            c for c in self.plan.split_at() if (lo is None or c > lo) and (hi is None or c < hi)
+        ]
+        cuts = (
+            minute_boundaries([candidates[len(candidates) * i // parts] for i in range(1, parts)])
+            if candidates
+            else ()
+        )
+        with self._lock:
+            if not cuts or self._created + len(cuts) > self.plan.max_windows:
                 return False
-            step = (end - last) / parts
-            cuts = [
-                c
-                for c in minute_boundaries([last + step * i for i in range(1, parts)])
-                if last < c < end
-            ]
-            if not cuts:
+            self._created += len(cuts)
+        logger.debug("edits since %s split at %s (about %d pages)", last, cuts, estimate)
+        edges: list[datetime | None] = [lo, *cuts, hi]
+        for start, end in itertools.pairwise(edges):
+            self._start(start, end, last_ids, after=last)
+        return True
+
+    def _split_created(
+        self,
+        *,
+        hi: datetime | None,
+        first: datetime,
+        last: datetime,
+        last_ids: frozenset[str],
+        count: int,
+    ) -> bool:
+        """A query by `created_time`: the rest of the window, [last, hi), is cut evenly by
+        time."""
+        plan = self.plan
+        end = hi or max(self._horizon, last + _MINUTE)
+        rest = (end - last).total_seconds()
+        estimate = count * rest / max((last - first).total_seconds(), 60.0)
+        parts = self._parts(estimate)
+        if parts < 2:
+            return False
+        step = (end - last) / parts
+        cuts = [
+            c
+            for c in minute_boundaries([last + step * i for i in range(1, parts)])
+            if last < c < end
+        ]
+        with self._lock:
+            if not cuts or self._created + len(cuts) > plan.max_windows:
                 return False
             self._created += len(cuts)
         logger.debug("window [%s, %s) splits at %s (about %d pages)", last, hi, cuts, estimate)

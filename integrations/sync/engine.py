@@ -257,7 +257,7 @@ class NotionModelSync:
             if ctx.targets is not None:
                 gone = self._refresh(gateway)
             else:
-                plan = self._window_plan() if ctx.full else None
+                plan = self._window_plan()
                 self._consume(prefetch(self._page_batches(gateway, plan), maxsize=20))
                 if not ctx.full and self.edited_during_run:
                     # A page edited while we paged moved to the end of the last_edited_time
@@ -428,29 +428,52 @@ class NotionModelSync:
         return gone
 
     def _window_plan(self) -> WindowPlan | None:
-        """How a full run splits its query (integrations/notion/windows.py): one
-        `created_time` window per NOTION_WINDOW_RECORDS records the mirror knows, at most
-        NOTION_MAX_WINDOWS, cut at the quantiles of the stored `notion_created_time` so
-        they are even; a mirror of fewer records pages one query (nothing extra). A window
-        larger than it should be after its first answer (an empty or outdated mirror)
-        splits further while slots are left."""
+        """How a run splits its query (integrations/notion/windows.py).
+
+        A full run: one `created_time` window per NOTION_WINDOW_RECORDS records the mirror
+        knows, at most NOTION_MAX_WINDOWS, cut at the quantiles of the stored
+        `notion_created_time` so they are even; a smaller mirror pages one query (nothing
+        extra). A window larger than it should be after its first answer (an empty or
+        outdated mirror) splits further while slots are left.
+
+        An incremental run starts as one query (a quiet run costs one request); when its
+        first answer suggests many more edits, the rest is cut by `created_time` at the
+        mirror's quantiles.
+        """
         most, per = settings.NOTION_MAX_WINDOWS, settings.NOTION_WINDOW_RECORDS
         if most <= 1 or per <= 0:
             return None
-        known = self.model.objects.filter(notion_created_time__isnull=False)
-        count = known.count()
+        if not self.ctx.full:
+            return WindowPlan(
+                max_windows=most,
+                split_records=per,
+                split_at=lambda: self._created_quantiles(most),
+            )
+        count = self._known_created().count()
         parts = min(most, max(1, math.ceil(count / per)))
+        newest = self._known_created().order_by("-notion_created_time").first()
+        return WindowPlan(
+            boundaries=self._created_quantiles(parts, count=count),
+            max_windows=most,
+            split_records=per,
+            horizon=newest.notion_created_time + timedelta(minutes=1) if newest else None,
+        )
+
+    def _known_created(self) -> models.QuerySet:
+        return self.model.objects.filter(notion_created_time__isnull=False)
+
+    def _created_quantiles(self, parts: int, *, count: int | None = None) -> tuple[datetime, ...]:
+        """Whole-minute `created_time` boundaries cutting the mirror into `parts` even
+        windows (fewer when many records share a minute); one query per boundary."""
+        known = self._known_created()
+        if count is None:
+            count = known.count()
+        if parts < 2 or not count:
+            return ()
         ordered = known.order_by("notion_created_time").values_list(
             "notion_created_time", flat=True
         )
-        quantiles = [ordered[count * i // parts] for i in range(1, parts)]
-        newest = ordered.last() if count else None
-        return WindowPlan(
-            boundaries=minute_boundaries(quantiles),
-            max_windows=most,
-            split_records=per,
-            horizon=newest + timedelta(minutes=1) if newest else None,
-        )
+        return minute_boundaries([ordered[count * i // parts] for i in range(1, parts)])
 
     def _page_batches(self, gateway: Any, plan: WindowPlan | None = None) -> Iterator[list[dict]]:
         """Pages, one query answer at a time, with truncated relation / people values

@@ -167,6 +167,45 @@ def test_incremental_run_still_picks_up_an_edit(notion, humans_db, sync):
     assert last_run().updated == 1
 
 
+def test_a_large_incremental_run_splits_by_created_time(notion, humans_db, sync):
+    ids = add_humans(notion, humans_db.database_id, 1000, seed=22, per_minute=10, start=START)
+    assert sync("humans").code == 0
+    now = dt.datetime.now(dt.UTC)
+    SyncRun.objects.update(started_at=now - dt.timedelta(minutes=20))
+    edited = ids[::2]  # 500 edits over the last quarter of an hour
+    for i, page_id in enumerate(edited):
+        notion.update_page(
+            page_id,
+            properties={"Email": f"edited.{i}@example.org"},
+            edited_at=now - dt.timedelta(minutes=15) + dt.timedelta(seconds=i * 1.7),
+        )
+    notion.latency = 0.05
+    notion.reset_counts()
+
+    result = sync("humans", "--incremental")
+
+    run = last_run()
+    assert result.code == 0, result.err
+    assert (run.fetched, run.updated) == (500, 500)
+    assert notion.max_in_flight >= 2
+    assert run.notion_requests <= math.ceil(500 / 100) + 4
+    emails = dict(Human.objects.values_list("notion_page_id", "email"))
+    assert all(emails[p] == f"edited.{i}@example.org" for i, p in enumerate(edited))
+
+
+def test_quiet_incremental_run_with_windows_costs_one_request(notion, humans_db, sync):
+    add_humans(notion, humans_db.database_id, 1000, seed=23, per_minute=10, start=START)
+    assert sync("humans").code == 0
+    notion.reset_counts()
+
+    result = sync("humans", "--incremental")
+
+    run = last_run()
+    assert result.code == 0, result.err
+    assert run.notion_requests == 1
+    assert (run.created, run.updated, run.deactivated) == (0, 0, 0)
+
+
 def test_a_failing_window_fails_the_run_and_stops_the_others(notion, humans_db, sync):
     add_humans(notion, humans_db.database_id, 1000, seed=11, per_minute=10, start=START)
     assert sync("humans").code == 0
