@@ -101,6 +101,23 @@ def test_first_sync_of_an_empty_mirror_splits_after_the_first_answer(notion, hum
     assert run.notion_requests <= minimum_requests(1000) + 4
 
 
+def test_every_window_waits_for_the_shared_rate_limit(settings, notion, humans_db, sync):
+    add_humans(notion, humans_db.database_id, 1000, seed=24, per_minute=10, start=START)
+    assert sync("humans").code == 0
+    notion.rate_limit_rps = 12  # answers 429 above it
+    settings.NOTION_MAX_RPS = 10
+    notion.latency = 0.2
+    notion.reset_counts()
+
+    result = sync("humans")
+
+    run = last_run()
+    assert result.code == 0, result.err
+    assert notion.rate_limited_count == 0
+    assert notion.max_in_flight >= 2
+    assert run.notion_requests == sum(notion.request_counts.values())
+
+
 def test_small_mirror_costs_no_extra_request(notion, humans_db, sync):
     add_humans(notion, humans_db.database_id, 150, seed=4, per_minute=10, start=START)
     assert sync("humans").code == 0
