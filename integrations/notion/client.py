@@ -343,9 +343,12 @@ class NotionGateway:
                 if cursor:
                     body["start_cursor"] = cursor
                 response = self.query(data_source_id, **body)
+                # Keep only what paging needs: a suspended window must not hold an answer
+                # the sync has finished with (memory stays flat with many windows).
+                results = response.pop("results", None) or []
                 pages = []
                 first_ts: str | None = None
-                for page in response.get("results", []):
+                for page in results:
                     if page.get("object") != "page" or page["id"] in boundary:
                         continue
                     ts = page.get(order)
@@ -356,8 +359,11 @@ class NotionGateway:
                     last_ids.add(page["id"])
                     pages.append(page)
                 fresh += len(pages)
+                count = len(pages)
+                del results
                 if pages:
                     yield pages
+                    del pages
                 cursor = response.get("next_cursor")
                 if not response.get("has_more") or not cursor:
                     break
@@ -372,7 +378,7 @@ class NotionGateway:
                             first=_parse_ts(first_ts),
                             last=_parse_ts(last_ts),
                             last_ids=frozenset(last_ids | boundary),
-                            count=len(pages),
+                            count=count,
                         )
                     ):
                         return

@@ -83,7 +83,9 @@ class Windows:
     ) -> None:
         self._page_window = page_window
         self.plan = plan
-        self._results: queue.Queue = queue.Queue(maxsize=queue_size or 2 * plan.max_windows + 2)
+        # Answers fetched or waiting, all windows together (see `_take_slot`).
+        self._slots = threading.Semaphore(max(plan.max_windows, 1))
+        self._results: queue.Queue = queue.Queue(maxsize=queue_size or plan.max_windows + 1)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._pending = 0
@@ -114,6 +116,7 @@ class Windows:
                     with self._lock:
                         self._pending -= 1
                     continue
+                self._slots.release()
                 yield item
         finally:
             self._stop.set()
@@ -153,11 +156,18 @@ class Windows:
         after: datetime | None,
     ) -> None:
         try:
-            for pages in self._page_window(
+            answers = self._page_window(
                 lo=lo, hi=hi, after=after, boundary=boundary, stop=self._stop, split=self._split
-            ):
+            )
+            while self._take_slot():
+                try:
+                    pages = next(answers)
+                except StopIteration:
+                    self._slots.release()
+                    break
                 if not self._put(pages):
                     return
+                del pages  # the consumer's now
             self._put(_DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             with self._lock:
@@ -167,6 +177,14 @@ class Windows:
         finally:
             # The rate limit lives in the database: close this thread's connections.
             connections.close_all()
+
+    def _take_slot(self) -> bool:
+        """Wait until fewer than `max_windows` answers are being fetched or wait in the
+        queue: memory stays flat however fast Notion answers."""
+        while not self._stop.is_set():
+            if self._slots.acquire(timeout=0.2):
+                return True
+        return False
 
     def _put(self, item: Any) -> bool:
         while not self._stop.is_set():

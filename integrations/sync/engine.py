@@ -258,7 +258,7 @@ class NotionModelSync:
                 gone = self._refresh(gateway)
             else:
                 plan = self._window_plan()
-                self._consume(prefetch(self._page_batches(gateway, plan), maxsize=20))
+                self._consume(prefetch(self._page_batches(gateway, plan), maxsize=4))
                 if not ctx.full and self.edited_during_run:
                     # A page edited while we paged moved to the end of the last_edited_time
                     # order, and may have shifted an unseen page past our cursor: one more

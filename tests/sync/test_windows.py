@@ -189,12 +189,12 @@ def test_a_large_incremental_run_splits_by_created_time(notion, humans_db, sync)
     assert sync("humans").code == 0
     now = dt.datetime.now(dt.UTC)
     SyncRun.objects.update(started_at=now - dt.timedelta(minutes=20))
-    edited = ids[::2]  # 500 edits over the last quarter of an hour
+    edited = ids[::2]  # 500 edits, ending 2.5 minutes before the run (none during it)
     for i, page_id in enumerate(edited):
         notion.update_page(
             page_id,
             properties={"Email": f"edited.{i}@example.org"},
-            edited_at=now - dt.timedelta(minutes=15) + dt.timedelta(seconds=i * 1.7),
+            edited_at=now - dt.timedelta(minutes=15) + dt.timedelta(seconds=i * 1.5),
         )
     notion.latency = 0.05
     notion.reset_counts()
