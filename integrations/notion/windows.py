@@ -11,8 +11,12 @@ Each window is paged by a thread of its own through the gateway (whose every req
 for the integration-wide rate limit). A window still large after its first answer splits
 the rest of its range evenly by time (the first sync of an empty mirror starts as one
 window and splits so), while there are window slots left: at most `max_windows` windows in
-all, so a run costs at most one partial answer more per window. A window that reaches the
-10,000-result cap continues as a single query does (`NotionGateway._window_batches`).
+all, so a run costs at most one partial answer more per window. A query sorted by
+`last_edited_time` (an incremental run) that looks large after its first answer cuts the
+rest, edited on or after the last timestamp seen, at `created_time` boundaries the caller
+gives (`split_at`: the mirror's quantiles). A window that reaches the 10,000-result cap
+continues as a single query does (`NotionGateway._window_batches`). At most `max_windows`
+answers are fetched or waiting at any time, so memory stays flat however fast Notion is.
 
 The windows feed one stream of answers; the consumer (the sync's fetch thread) reads it as
 it would one query's. A failing window stops the others and fails the stream with its
@@ -123,11 +127,6 @@ class Windows:
             deadline = time.monotonic() + 5
             for thread in list(self._threads):
                 thread.join(timeout=max(deadline - time.monotonic(), 0.01))
-
-    @property
-    def windows(self) -> int:
-        """Windows paged so far (the initial ones and those split off)."""
-        return self._created
 
     # -- the windows ----------------------------------------------------------------------
     def _start(

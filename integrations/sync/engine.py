@@ -1,6 +1,7 @@
 """The Notion data source -> model sync shared by Humans and Directions.
 
-Fetch in a background thread (overlapping with everything else) -> decode -> diff each
+Fetch in a background thread (overlapping with everything else; a big query as disjoint
+`created_time` windows paged at once, integrations/notion/windows.py) -> decode -> diff each
 batch against the database and stage the changed rows (writers.py) -> apply in one short
 transaction: batch upserts, unchanged rows never written, soft deactivation behind the
 mass-deactivation guard. A dry run does all of it and rolls back.
@@ -451,12 +452,17 @@ class NotionModelSync:
             )
         count = self._known_created().count()
         parts = min(most, max(1, math.ceil(count / per)))
-        newest = self._known_created().order_by("-notion_created_time").first()
+        newest = (
+            self._known_created()
+            .order_by("-notion_created_time")
+            .values_list("notion_created_time", flat=True)
+            .first()
+        )
         return WindowPlan(
             boundaries=self._created_quantiles(parts, count=count),
             max_windows=most,
             split_records=per,
-            horizon=newest.notion_created_time + timedelta(minutes=1) if newest else None,
+            horizon=newest + timedelta(minutes=1) if newest else None,
         )
 
     def _known_created(self) -> models.QuerySet:
