@@ -1,6 +1,7 @@
-"""A Notion emulator process holding N humans: `python -m bench.emulator N [LATENCY]`.
+"""A Notion emulator process holding N humans: `python -m bench.emulator N [LATENCY [RATE]]`.
 
-Prints one JSON line (base_url, token, database and data source ids), serves until killed.
+Prints one JSON line (base_url, token, database and data source ids), serves until killed;
+on SIGUSR1 prints one JSON line of what it served since (requests, 429s, most at once).
 Separate from the benchmarked processes so its work never shares their CPU time slice.
 """
 
@@ -18,7 +19,8 @@ TOKEN = "secret_bench"
 def main() -> None:
     count = int(sys.argv[1])
     latency = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
-    emulator = NotionEmulator(token=TOKEN, latency=latency).start()
+    rate = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0  # requests/s, 429 above it
+    emulator = NotionEmulator(token=TOKEN, latency=latency, rate_limit_rps=rate or None).start()
     started = time.perf_counter()
     database = emulator.add_database(title="Люди", properties=HUMANS_SCHEMA)
     add_humans(emulator, database.database_id, count, seed=1)
@@ -35,10 +37,18 @@ def main() -> None:
         ),
         flush=True,
     )
-    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    # SIGUSR1: print what was served since the last one (requests, 429s) and start again.
+    while signal.sigwait({signal.SIGTERM, signal.SIGINT, signal.SIGUSR1}) == signal.SIGUSR1:
+        counts = {
+            "requests": sum(emulator.request_counts.values()),
+            "rate_limited": emulator.rate_limited_count,
+            "max_in_flight": emulator.max_in_flight,
+        }
+        emulator.reset_counts()
+        print(json.dumps(counts), flush=True)
     emulator.stop()
 
 
 if __name__ == "__main__":
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGUSR1})
     main()

@@ -8,6 +8,9 @@ Wall time, Notion requests, database queries, peak RSS of each process, and sync
 Latency mode: the emulator answers after 250 ms; sync time / (requests x 250 ms).
 The client throttle is off (NOTION_MAX_RPS=0): the emulator has no rate limit here, and
 with the throttle on, time is set by NOTION_MAX_RPS, not by the code.
+Rate-limited mode (`--rate-limited-size N`, 0 skips it): the emulator answers after 1.0 s
+and answers 429 above 3 requests/s, like Notion; two consecutive full syncs at the default
+NOTION_MAX_RPS (2.5): seconds, requests, sync time / (requests / NOTION_MAX_RPS), 429s.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import datetime as dt
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,8 +32,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 ADMIN_DSN = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-DB_NAME = "bench_sync"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "bench_sync")
 LATENCY = 0.25
+RATE_LATENCY = 1.0  # rate-limited mode: seconds per answer
+RATE_LIMIT = 3.0  # rate-limited mode: the emulator's requests/s (Notion's average)
+MAX_RPS = 2.5  # rate-limited mode: NOTION_MAX_RPS, the default
 
 
 def run(cmd: list[str], env: dict) -> dict:
@@ -71,9 +78,11 @@ def last_run(url: str) -> dict:
     return dict(zip(keys, row, strict=True))
 
 
-def start_emulator(count: int, latency: float = 0.0) -> tuple[subprocess.Popen, dict]:
+def start_emulator(
+    count: int, latency: float = 0.0, rate: float = 0.0
+) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
-        [PY, "-m", "bench.emulator", str(count), str(latency)],
+        [PY, "-m", "bench.emulator", str(count), str(latency), str(rate)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -156,6 +165,41 @@ def measure_latency(count: int) -> dict:
     }
 
 
+def emulator_counts(proc: subprocess.Popen) -> dict:
+    """What the emulator served since the last call (it prints it on SIGUSR1)."""
+    proc.send_signal(signal.SIGUSR1)
+    return json.loads(proc.stdout.readline())
+
+
+def measure_rate_limited(count: int) -> list[dict]:
+    url = fresh_database()
+    emu_proc, emu = start_emulator(count, RATE_LATENCY, RATE_LIMIT)
+    results = []
+    try:
+        env = {**sync_env(url, emu), "NOTION_MAX_RPS": str(MAX_RPS)}
+        run([PY, "manage.py", "migrate", "-v0"], env)
+        emulator_counts(emu_proc)
+        for _ in range(2):
+            full = run([PY, "-m", "bench.counting_sync", "humans", "--full"], env)
+            requests = last_run(url)["requests"]
+            served = emulator_counts(emu_proc)
+            results.append(
+                {
+                    "n": count,
+                    "sync_s": full["wall"],
+                    "requests": requests,
+                    "floor_s": requests / MAX_RPS,
+                    "ratio": full["wall"] / (requests / MAX_RPS),
+                    "rate_limited": served["rate_limited"],
+                    "max_in_flight": served["max_in_flight"],
+                }
+            )
+    finally:
+        emu_proc.terminate()
+        emu_proc.wait()
+    return results
+
+
 def table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
@@ -167,6 +211,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--latency-size", type=int, default=10000, help="0 skips latency mode")
+    parser.add_argument(
+        "--rate-limited-size", type=int, default=10000, help="0 skips rate-limited mode"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
@@ -224,6 +271,20 @@ def main() -> None:
             f"sync {lat['sync_s']:.2f} s, {lat['requests']} requests x {LATENCY} s = "
             f"{lat['ideal_s']:.2f} s, ratio {lat['ratio']:.3f}"
         )
+    if args.rate_limited_size:
+        minimum = 2 + -(-args.rate_limited_size // 100)
+        print(
+            f"rate-limited mode ({RATE_LATENCY:g} s per answer, emulator {RATE_LIMIT:g} req/s, "
+            f"NOTION_MAX_RPS={MAX_RPS:g}, {args.rate_limited_size:,} humans, minimum "
+            f"{minimum} requests):"
+        )
+        for i, r in enumerate(measure_rate_limited(args.rate_limited_size), 1):
+            print(
+                f"  full sync {i}: {r['sync_s']:.2f} s, {r['requests']} requests "
+                f"(+{r['requests'] - minimum}), requests / NOTION_MAX_RPS = {r['floor_s']:.2f} s, "
+                f"ratio {r['ratio']:.3f}, 429s {r['rate_limited']}, "
+                f"at most {r['max_in_flight']} requests at once"
+            )
 
 
 if __name__ == "__main__":

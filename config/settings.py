@@ -259,6 +259,11 @@ NOTION_INACTIVE_STATUSES = [s.strip() for s in env.list("NOTION_INACTIVE_STATUSE
 NOTION_MAX_RPS = env.float("NOTION_MAX_RPS", default=2.5)
 NOTION_BURST = env.int("NOTION_BURST", default=2)
 NOTION_TIMEOUT = env.float("NOTION_TIMEOUT", default=30.0)  # seconds per request
+# A full sync pages disjoint created_time windows at once (integrations/notion/windows.py):
+# one window per NOTION_WINDOW_RECORDS records of the mirror, at most NOTION_MAX_WINDOWS
+# (1: page sequentially). Each window costs about one request more than a single query.
+NOTION_WINDOW_RECORDS = env.int("NOTION_WINDOW_RECORDS", default=1000)
+NOTION_MAX_WINDOWS = env.int("NOTION_MAX_WINDOWS", default=8)
 # Incremental runs reuse the data source id and schema read by an earlier run for this long
 # (full runs always read them again).
 NOTION_SCHEMA_MAX_AGE_SECONDS = env.int("NOTION_SCHEMA_MAX_AGE_SECONDS", default=3600)

@@ -11,6 +11,8 @@ class Direction(models.Model):
     status = models.CharField(_("status"), max_length=200, blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
     notion_last_edited_time = models.DateTimeField(_("edited in Notion"), null=True, blank=True)
+    #: the page's `created_time`: its quantiles split a full sync into even windows
+    notion_created_time = models.DateTimeField(_("created in Notion"), null=True, blank=True)
     synced_at = models.DateTimeField(_("synced at"), null=True, blank=True)
     members = models.ManyToManyField(
         "people.Human", through="Participation", related_name="directions", blank=True

@@ -429,6 +429,10 @@ class NotionEmulator:
         #: TCP connections accepted (keep-alive check: a client reusing its connection
         #: opens one).
         self.connections_opened = 0
+        #: Requests being answered right now, and the most there ever were at once (a
+        #: client paging windows concurrently shows more than one).
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.RLock()
         self._fault_lock = threading.Lock()
         self._faults: list[_Fault] = []
@@ -1183,6 +1187,7 @@ class NotionEmulator:
         with self._lock:
             self.request_counts.clear()
             self.connections_opened = 0
+            self.max_in_flight = self.in_flight
         with self._fault_lock:
             self.rate_limited_count = 0
 
@@ -2149,6 +2154,16 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         endpoint, args = emu._route(method, split.path)
         emu._count(endpoint)
+        with emu._lock:
+            emu.in_flight += 1
+            emu.max_in_flight = max(emu.max_in_flight, emu.in_flight)
+        try:
+            self._answer(emu, method, endpoint, args, split, body)
+        finally:
+            with emu._lock:
+                emu.in_flight -= 1
+
+    def _answer(self, emu: Any, method: str, endpoint: str, args: Any, split: Any, body: bytes):
         if emu.latency:
             time.sleep(emu.latency)
         fault = emu._take_fault(endpoint)

@@ -33,6 +33,7 @@ from integrations.notion.errors import (
     unavailable_message,
 )
 from integrations.notion.ratelimit import SharedRateLimit
+from integrations.notion.windows import WindowPlan, Windows
 
 logger = logging.getLogger(__name__)
 _sdk_logger = logging.getLogger("integrations.notion.sdk")
@@ -268,47 +269,119 @@ class NotionGateway:
         *,
         window: str = "created_time",
         since: datetime | None = None,
+        plan: WindowPlan | None = None,
     ) -> Iterator[list[dict]]:
         """Every page of a data source, a query answer at a time (Notion leaves trashed
         pages out).
 
         Sorted by `window` ascending; when a query stops at Notion's 10,000-result cap
         (`request_status.type == "incomplete"`) a new query continues from the last
-        timestamp seen, skipping the pages of that minute we already have.
+        timestamp seen, skipping the pages of that minute we already have. With a `plan`
+        (windows.py) disjoint `created_time` windows are paged at once, by threads, into
+        one stream of answers.
         """
-        lower = since
-        boundary: set[str] = set()
+
+        def page_window(**kwargs: Any) -> Iterator[list[dict]]:
+            return self._window_batches(data_source_id, order=window, since=since, **kwargs)
+
+        if plan is None or not plan.concurrent:
+            yield from page_window()
+            return
+        yield from Windows(page_window=page_window, plan=plan)
+
+    def _window_batches(
+        self,
+        data_source_id: str,
+        *,
+        order: str,
+        since: datetime | None,
+        lo: datetime | None = None,
+        hi: datetime | None = None,
+        after: datetime | None = None,
+        boundary: frozenset[str] = frozenset(),
+        stop: threading.Event | None = None,
+        split: Callable[..., bool] | None = None,
+    ) -> Iterator[list[dict]]:
+        """The pages of one window, `created_time` in [lo, hi) (None: open) and `order` on
+        or after `since` and `after`, sorted by `order`, continuing past the result cap.
+        After the first answer, `split` may take the rest of the window over (windows.py):
+        then this one stops."""
+        by_created = order == "created_time"
+        lower = max((t for t in (since, after) if t is not None), default=None)
+        if by_created and lo is not None:
+            lower = lo if lower is None else max(lower, lo)
+        boundary = set(boundary)
+        first_answer = split is not None
         while True:
             last_ts: str | None = None
             last_ids: set[str] = set()
             fresh = 0
             cursor = None
             body: dict[str, Any] = {
-                "sorts": [{"timestamp": window, "direction": "ascending"}],
+                "sorts": [{"timestamp": order, "direction": "ascending"}],
                 "page_size": PAGE_SIZE,
                 "result_type": "page",
             }
+            conditions = []
             if lower is not None:
-                body["filter"] = {"timestamp": window, window: {"on_or_after": lower.isoformat()}}
+                conditions.append({"timestamp": order, order: {"on_or_after": lower.isoformat()}})
+            if lo is not None and not by_created:
+                conditions.append(
+                    {"timestamp": "created_time", "created_time": {"on_or_after": lo.isoformat()}}
+                )
+            if hi is not None:
+                conditions.append(
+                    {"timestamp": "created_time", "created_time": {"before": hi.isoformat()}}
+                )
+            if len(conditions) == 1:
+                body["filter"] = conditions[0]
+            elif conditions:
+                body["filter"] = {"and": conditions}
             while True:
+                if stop is not None and stop.is_set():
+                    return
                 if cursor:
                     body["start_cursor"] = cursor
                 response = self.query(data_source_id, **body)
+                # Keep only what paging needs: a suspended window must not hold an answer
+                # the sync has finished with (memory stays flat with many windows).
+                results = response.pop("results", None) or []
                 pages = []
-                for page in response.get("results", []):
+                first_ts: str | None = None
+                for page in results:
                     if page.get("object") != "page" or page["id"] in boundary:
                         continue
-                    ts = page.get(window)
+                    ts = page.get(order)
+                    if first_ts is None:
+                        first_ts = ts
                     if ts != last_ts:
                         last_ts, last_ids = ts, set()
                     last_ids.add(page["id"])
                     pages.append(page)
                 fresh += len(pages)
+                count = len(pages)
+                del results
                 if pages:
                     yield pages
+                    del pages
                 cursor = response.get("next_cursor")
                 if not response.get("has_more") or not cursor:
                     break
+                if first_answer:
+                    first_answer = False
+                    if (
+                        first_ts
+                        and last_ts
+                        and split(
+                            lo=lo,
+                            hi=hi,
+                            first=_parse_ts(first_ts),
+                            last=_parse_ts(last_ts),
+                            last_ids=frozenset(last_ids | boundary),
+                            count=count,
+                        )
+                    ):
+                        return
             status = response.get("request_status") or {}
             if status.get("type") != "incomplete":
                 return
@@ -329,7 +402,7 @@ class NotionGateway:
                         "Notion stopped the query at its result limit and the rest cannot be "
                         "reached: more than 10,000 pages share the same %(field)s minute."
                     )
-                    % {"field": window}
+                    % {"field": order}
                 )
             if new_lower == lower:
                 boundary |= last_ids

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from google.oauth2 import service_account
 
-from integrations.notion.client import RetryPolicy
-from integrations.notion.ratelimit import SharedRateLimit
-from integrations.sheets.client import SCOPE, SheetsClient
 from integrations.sheets.errors import SheetsConfigurationError
+
+if TYPE_CHECKING:
+    from integrations.sheets.client import SheetsClient
 
 REQUIRED_KEY_FIELDS = ("client_email", "private_key", "token_uri")
 
@@ -70,6 +70,14 @@ def rate_limit_key(email: str) -> str:
 
 
 def sheets_client() -> SheetsClient:
+    # google-auth and requests cost ~0.1 s to import: only a run that reads a sheet pays it
+    # (`manage.py sync humans` and the bot never do).
+    from google.oauth2 import service_account
+
+    from integrations.notion.client import RetryPolicy
+    from integrations.notion.ratelimit import SharedRateLimit
+    from integrations.sheets.client import SCOPE, SheetsClient
+
     info = service_account_info()
     try:
         credentials = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])

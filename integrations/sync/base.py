@@ -212,14 +212,20 @@ def prefetch(source: Iterable[T], *, maxsize: int = 500) -> Iterator[T]:
         return False
 
     def produce() -> None:
+        iterator = iter(source)
         try:
-            for item in source:
+            for item in iterator:
                 if not hand_over(item):
                     return
             hand_over(_DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             hand_over(exc)
         finally:
+            # Stop the source here and now (the windows it pages stop with it), not whenever
+            # the generator is collected.
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
             # The source may have used the database (the shared Notion rate limit): close
             # this thread's connections, or SQLite keeps them open until the process ends.
             connections.close_all()

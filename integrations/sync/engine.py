@@ -1,6 +1,7 @@
 """The Notion data source -> model sync shared by Humans and Directions.
 
-Fetch in a background thread (overlapping with everything else) -> decode -> diff each
+Fetch in a background thread (overlapping with everything else; a big query as disjoint
+`created_time` windows paged at once, integrations/notion/windows.py) -> decode -> diff each
 batch against the database and stage the changed rows (writers.py) -> apply in one short
 transaction: batch upserts, unchanged rows never written, soft deactivation behind the
 mass-deactivation guard. A dry run does all of it and rolls back.
@@ -12,9 +13,10 @@ A `NotionModelSync` object is one run: the registered kind creates a new one for
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +39,7 @@ from integrations.notion.schema import (
     resolve_schema,
 )
 from integrations.notion.sources import Source, notion_source_forget, notion_source_resolve
+from integrations.notion.windows import WindowPlan, minute_boundaries
 from integrations.sync.base import (
     MassDeactivationRefused,
     SyncContext,
@@ -242,7 +245,12 @@ class NotionModelSync:
         writer = row_writer(
             self.model,
             unique_field="notion_page_id",
-            update_fields=[*columns, "notion_last_edited_time", "synced_at"],
+            update_fields=[
+                *columns,
+                "notion_created_time",
+                "notion_last_edited_time",
+                "synced_at",
+            ],
         )
         with gc_tuned(), writer, Staging(batch_size=settings.SYNC_BATCH_SIZE) as kept:
             self.writer, self.kept = writer, kept
@@ -250,7 +258,8 @@ class NotionModelSync:
             if ctx.targets is not None:
                 gone = self._refresh(gateway)
             else:
-                self._consume(prefetch(self._page_batches(gateway), maxsize=20))
+                plan = self._window_plan()
+                self._consume(prefetch(self._page_batches(gateway, plan), maxsize=4))
                 if not ctx.full and self.edited_during_run:
                     # A page edited while we paged moved to the end of the last_edited_time
                     # order, and may have shifted an unseen page past our cursor: one more
@@ -419,12 +428,65 @@ class NotionModelSync:
         gone, _alive = self._read_pages(gateway, [(pks.get(p), p) for p in rest])
         return gone
 
-    def _page_batches(self, gateway: Any) -> Iterator[list[dict]]:
+    def _window_plan(self) -> WindowPlan | None:
+        """How a run splits its query (integrations/notion/windows.py).
+
+        A full run: one `created_time` window per NOTION_WINDOW_RECORDS records the mirror
+        knows, at most NOTION_MAX_WINDOWS, cut at the quantiles of the stored
+        `notion_created_time` so they are even; a smaller mirror pages one query (nothing
+        extra). A window larger than it should be after its first answer (an empty or
+        outdated mirror) splits further while slots are left.
+
+        An incremental run starts as one query (a quiet run costs one request); when its
+        first answer suggests many more edits, the rest is cut by `created_time` at the
+        mirror's quantiles.
+        """
+        most, per = settings.NOTION_MAX_WINDOWS, settings.NOTION_WINDOW_RECORDS
+        if most <= 1 or per <= 0:
+            return None
+        if not self.ctx.full:
+            return WindowPlan(
+                max_windows=most,
+                split_records=per,
+                split_at=lambda: self._created_quantiles(most),
+            )
+        count = self._known_created().count()
+        parts = min(most, max(1, math.ceil(count / per)))
+        newest = (
+            self._known_created()
+            .order_by("-notion_created_time")
+            .values_list("notion_created_time", flat=True)
+            .first()
+        )
+        return WindowPlan(
+            boundaries=self._created_quantiles(parts, count=count),
+            max_windows=most,
+            split_records=per,
+            horizon=newest + timedelta(minutes=1) if newest else None,
+        )
+
+    def _known_created(self) -> models.QuerySet:
+        return self.model.objects.filter(notion_created_time__isnull=False)
+
+    def _created_quantiles(self, parts: int, *, count: int | None = None) -> tuple[datetime, ...]:
+        """Whole-minute `created_time` boundaries cutting the mirror into `parts` even
+        windows (fewer when many records share a minute); one query per boundary."""
+        known = self._known_created()
+        if count is None:
+            count = known.count()
+        if parts < 2 or not count:
+            return ()
+        ordered = known.order_by("notion_created_time").values_list(
+            "notion_created_time", flat=True
+        )
+        return minute_boundaries([ordered[count * i // parts] for i in range(1, parts)])
+
+    def _page_batches(self, gateway: Any, plan: WindowPlan | None = None) -> Iterator[list[dict]]:
         """Pages, one query answer at a time, with truncated relation / people values
         completed. Runs in the fetch thread."""
         window = "created_time" if self.ctx.full else "last_edited_time"
         for pages in gateway.iter_page_batches(
-            self.schema.data_source_id, window=window, since=self.ctx.since
+            self.schema.data_source_id, window=window, since=self.ctx.since, plan=plan
         ):
             for page in pages:
                 self._complete_page(gateway, page)
@@ -475,6 +537,7 @@ class NotionModelSync:
         record = self.decode(page, values, title)
         record["notion_page_id"] = page["id"]
         record["notion_last_edited_time"] = parse_datetime(page.get("last_edited_time"))
+        record["notion_created_time"] = parse_datetime(page.get("created_time"))
         if page.get("in_trash") or page.get("archived"):
             record["is_active"] = False
         return record
@@ -487,7 +550,8 @@ class NotionModelSync:
         """
         counts, columns, writer = self.ctx.counts, self.columns, self.writer
         existing = writer.existing(
-            [r["notion_page_id"] for r in batch], [*columns, *self.local_columns]
+            [r["notion_page_id"] for r in batch],
+            [*columns, *self.local_columns, "notion_created_time"],
         )
         now = timezone.now()
         groups: dict[tuple[str, ...], list[dict]] = {}
@@ -499,7 +563,10 @@ class NotionModelSync:
             elif all(old[c] == record[c] for c in columns):
                 counts.unchanged += 1
                 record["_unchanged"] = True
-                continue
+                if old["notion_created_time"] == record["notion_created_time"]:
+                    continue
+                # Rows synced before `notion_created_time` existed get it written once,
+                # without counting as a change nobody made.
             else:
                 if old["is_active"] and not record["is_active"]:
                     counts.deactivated += 1
