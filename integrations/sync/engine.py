@@ -12,6 +12,7 @@ A `NotionModelSync` object is one run: the registered kind creates a new one for
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Iterable, Iterator
@@ -259,7 +260,13 @@ class NotionModelSync:
                 gone = self._refresh(gateway)
             else:
                 plan = self._window_plan()
-                self._consume(prefetch(self._page_batches(gateway, plan), maxsize=4))
+                # Closed here, not when the generator is collected: a consumer that raised
+                # (Ctrl-C, SIGTERM, an error of ours) keeps this frame alive in its
+                # traceback, and until the stream is closed its windows would wait on.
+                with contextlib.closing(
+                    prefetch(self._page_batches(gateway, plan), maxsize=4)
+                ) as batches:
+                    self._consume(batches)
                 if not ctx.full and self.edited_during_run:
                     # A page edited while we paged moved to the end of the last_edited_time
                     # order, and may have shifted an unseen page past our cursor: one more

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -18,7 +19,7 @@ from integrations.notion.windows import WindowPlan
 from people.models import Human
 from sandbox.notion_emulator import NotionEmulator
 from sandbox.sample_data import HUMANS_SCHEMA, add_humans
-from tests.conftest import NOTION_TOKEN
+from tests.conftest import NOTION_TOKEN, eventually
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -259,6 +260,37 @@ def test_ctrl_c_stops_every_window(notion, humans_db, transactional_db):
 
     assert last_run().status == SyncRun.Status.FAILED
     assert threading.active_count() <= threads
+
+
+def test_windows_stop_while_the_interrupted_caller_still_holds_the_exception(
+    notion, humans_db, transactional_db
+):
+    """Found by review: the stream was told to stop only when its generator was collected,
+    and the traceback of the interruption keeps it alive; windows waiting for a full queue
+    stayed, each with its database connection, as long as anyone held the exception."""
+    add_humans(notion, humans_db.database_id, 3000, seed=13, per_minute=10, start=START)
+    runs = services.sync_runs_create(kind="humans", trigger=SyncRun.Trigger.CLI)
+    services.sync_runs_execute(runs=runs)
+    threads = threading.active_count()
+    done = []
+
+    def slow_then_interrupt(run, progress):
+        if progress.fetched and not done:
+            done.append(True)
+            time.sleep(1.0)  # a slow consumer: every window's answer waits in the queues
+            raise KeyboardInterrupt
+
+    runs = services.sync_runs_create(kind="humans", trigger=SyncRun.Trigger.CLI)
+    with pytest.raises(KeyboardInterrupt) as held:
+        services.sync_runs_execute(runs=runs, on_progress=slow_then_interrupt)
+
+    assert held.value is not None  # the exception, and its traceback, are still held
+    eventually(
+        lambda: threading.active_count() <= threads,
+        timeout=5,
+        what=f"the window threads ended: {[t.name for t in threading.enumerate()]}",
+    )
+    assert last_run().status == SyncRun.Status.FAILED
 
 
 # -- the gateway: which pages each window yields ----------------------------------------
