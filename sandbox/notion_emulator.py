@@ -433,6 +433,9 @@ class NotionEmulator:
         #: client paging windows concurrently shows more than one).
         self.in_flight = 0
         self.max_in_flight = 0
+        #: Query requests per distinct query (filter and sorts): the longest is the longest
+        #: chain of cursors a client paged one answer after another.
+        self.query_chains: collections.Counter[str] = collections.Counter()
         self._lock = threading.RLock()
         self._fault_lock = threading.Lock()
         self._faults: list[_Fault] = []
@@ -1186,6 +1189,7 @@ class NotionEmulator:
     def reset_counts(self) -> None:
         with self._lock:
             self.request_counts.clear()
+            self.query_chains.clear()
             self.connections_opened = 0
             self.max_in_flight = self.in_flight
         with self._fault_lock:
@@ -1489,6 +1493,7 @@ class NotionEmulator:
         start = _decode_cursor(body.get("start_cursor"), qhash)
 
         with self._lock:
+            self.query_chains[qhash] += 1
             matches = db._cache.get(fingerprint)
             if matches is None:
                 predicate = _compile_filter(db, filter_, "body.filter") if filter_ else None

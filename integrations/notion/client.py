@@ -304,8 +304,8 @@ class NotionGateway:
     ) -> Iterator[list[dict]]:
         """The pages of one window, `created_time` in [lo, hi) (None: open) and `order` on
         or after `since` and `after`, sorted by `order`, continuing past the result cap.
-        After the first answer, `split` may take the rest of the window over (windows.py):
-        then this one stops."""
+        After each answer with more to come, `split` may take the rest of the window over
+        (windows.py): then this one stops."""
         by_created = order == "created_time"
         lower = max((t for t in (since, after) if t is not None), default=None)
         if by_created and lo is not None:
@@ -367,21 +367,22 @@ class NotionGateway:
                 cursor = response.get("next_cursor")
                 if not response.get("has_more") or not cursor:
                     break
-                if first_answer:
-                    first_answer = False
-                    if (
-                        first_ts
-                        and last_ts
-                        and split(
-                            lo=lo,
-                            hi=hi,
-                            first=_parse_ts(first_ts),
-                            last=_parse_ts(last_ts),
-                            last_ids=frozenset(last_ids | boundary),
-                            count=count,
-                        )
-                    ):
-                        return
+                if (
+                    split is not None
+                    and first_ts
+                    and last_ts
+                    and split(
+                        lo=lo,
+                        hi=hi,
+                        first=_parse_ts(first_ts),
+                        last=_parse_ts(last_ts),
+                        last_ids=frozenset(last_ids | boundary),
+                        count=count,
+                        first_answer=first_answer,
+                    )
+                ):
+                    return
+                first_answer = False
             status = response.get("request_status") or {}
             if status.get("type") != "incomplete":
                 return

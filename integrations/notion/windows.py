@@ -8,10 +8,12 @@ and the open ends take every page whatever its age (pages moved into a database 
 `created_time`; pages created during the run land in the last window).
 
 Each window is paged by a thread of its own through the gateway (whose every request waits
-for the integration-wide rate limit). A window still large after its first answer splits
-the rest of its range evenly by time (the first sync of an empty mirror starts as one
-window and splits so), while there are window slots left: at most `max_windows` windows in
-all, so a run costs at most one partial answer more per window. A query sorted by
+for the integration-wide rate limit). A window whose rest looks large after an answer (the
+density of that answer, over the rest of its range) splits the rest evenly by time (the
+first sync of an empty mirror starts as one window and splits so), taking at most half the
+free window slots so that its parts can split again where the pages turn out denser: at
+most `max_windows` windows in all, so a run costs at most one partial answer more per
+window. A query sorted by
 `last_edited_time` (an incremental run) that looks large after its first answer cuts the
 rest, edited on or after the last timestamp seen, at `created_time` boundaries the caller
 gives (`split_at`: the mirror's quantiles). A window that reaches the 10,000-result cap
@@ -203,14 +205,22 @@ class Windows:
         last: datetime,
         last_ids: frozenset[str],
         count: int,
+        first_answer: bool = True,
     ) -> bool:
-        """After a window's first answer (`count` pages from `first` to `last` in the
-        query's order, more to come): split the rest into new windows when it looks large
-        and slots are left. True when the window was replaced (its caller stops paging
-        it)."""
+        """After an answer of a window (`count` pages from `first` to `last` in the query's
+        order, more to come): split the rest into new windows when it looks large and slots
+        are left. True when the window was replaced (its caller stops paging it).
+
+        A window by `created_time` may split after any answer: where pages are sparse
+        (years of a few old pages) the first answer promises little, and the dense part
+        further on must still be shared out when the window reaches it. A query by
+        `last_edited_time` decides after its first answer only (its cuts come from the
+        database)."""
         if not self.plan.split_records:
             return False
         if self.plan.split_at is not None:
+            if not first_answer:
+                return False
             return self._split_edits(
                 lo=lo, hi=hi, first=first, last=last, last_ids=last_ids, count=count
             )
@@ -226,7 +236,10 @@ class Windows:
             if self._stop.is_set():
                 return 1
             free = plan.max_windows - self._created
-            return max(min(math.ceil(estimate / plan.split_records), free + 1), 1)
+            # Half the free slots at most (all of the last one): the parts may find their
+            # pages unevenly spread and need to split again after their own answers.
+            allowed = free // 2 + 1 if free > 1 else free + 1
+            return max(min(math.ceil(estimate / plan.split_records), allowed), 1)
 
     def _split_edits(
         self,

@@ -102,6 +102,31 @@ def test_first_sync_of_an_empty_mirror_splits_after_the_first_answer(notion, hum
     assert run.notion_requests <= minimum_requests(1000) + 4
 
 
+def test_dense_recent_pages_behind_years_of_sparse_ones_are_still_shared_out(
+    settings, notion, humans_db, sync
+):
+    """Found by review: a database whose first pages are years of a few members, then many
+    recent ones. The first answer promises little, so the window never split and paged the
+    dense part alone, one answer after another; or a first split took every slot and no part
+    could split where the pages turned dense."""
+    old = dt.datetime(2019, 1, 7, 9, 0, tzinfo=dt.UTC)
+    for i in range(150):  # one member every 16 days for six and a half years
+        start = old + i * dt.timedelta(days=16)
+        add_humans(notion, humans_db.database_id, 1, seed=1000 + i, start=start)
+    add_humans(notion, humans_db.database_id, 1850, seed=31, per_minute=25)  # the last ~75 min
+    notion.latency = 0.02
+    notion.reset_counts()
+
+    result = sync("humans")
+
+    run = last_run()
+    assert result.code == 0, result.err
+    assert (run.fetched, run.created) == (2000, 2000)
+    chains = sorted(notion.query_chains.values())  # requests per window, one after another
+    assert chains[-1] <= minimum_requests(2000) // 2, chains
+    assert run.notion_requests <= minimum_requests(2000) + settings.NOTION_MAX_WINDOWS
+
+
 def test_every_window_waits_for_the_shared_rate_limit(settings, notion, humans_db, sync):
     add_humans(notion, humans_db.database_id, 1000, seed=24, per_minute=10, start=START)
     assert sync("humans").code == 0
