@@ -33,7 +33,7 @@ from integrations.notion.errors import (
     unavailable_message,
 )
 from integrations.notion.ratelimit import SharedRateLimit
-from integrations.notion.windows import WindowPlan, Windows
+from integrations.notion.windows import WindowPlan, Windows, WindowStopped
 
 logger = logging.getLogger(__name__)
 _sdk_logger = logging.getLogger("integrations.notion.sdk")
@@ -129,6 +129,8 @@ class NotionGateway:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._lock = threading.Lock()
+        # The stop event of the window a thread pages (windows.py): its waits end with it.
+        self._window = threading.local()
         self.requests = 0
         self.retries = 0
 
@@ -138,9 +140,12 @@ class NotionGateway:
     # -- one call, with the retry policy ------------------------------------------------
     def _call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         attempt = 0
+        stop: threading.Event | None = getattr(self._window, "stop", None)
         while True:
             if self.limiter is not None:
                 self.limiter.wait()
+            if stop is not None and stop.is_set():
+                raise WindowStopped
             with self._lock:
                 self.requests += 1
             try:
@@ -175,7 +180,10 @@ class NotionGateway:
                 )
                 with self._lock:
                     self.retries += 1
-                self._sleep(delay)
+                if stop is None:
+                    self._sleep(delay)
+                elif stop.wait(delay):  # the run ended meanwhile: send nothing more
+                    raise WindowStopped from exc
                 attempt += 1
 
     @staticmethod
@@ -312,6 +320,7 @@ class NotionGateway:
             lower = lo if lower is None else max(lower, lo)
         boundary = set(boundary)
         first_answer = split is not None
+        self._window.stop = stop  # this generator runs in its window's thread
         while True:
             last_ts: str | None = None
             last_ids: set[str] = set()

@@ -46,6 +46,12 @@ _DONE = object()
 _MINUTE = timedelta(minutes=1)
 
 
+class WindowStopped(Exception):
+    """Raised in a window's thread when the stream stopped while it waited (a retry's
+    backoff, a Retry-After): it sends nothing more. Never reaches the consumer: the stream
+    stopped for an error of its own, or because the consumer went."""
+
+
 @dataclass(frozen=True)
 class WindowPlan:
     #: whole minutes, strictly increasing: the starts of the windows after the first
@@ -170,6 +176,8 @@ class Windows:
                     return
                 del pages  # the consumer's now
             self._put(_DONE)
+        except WindowStopped:
+            return
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             with self._lock:
                 if self._error is None:

@@ -39,6 +39,10 @@ def humans_db(settings, notion: NotionEmulator):
     return database
 
 
+def window_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("notion-window")]
+
+
 def last_run() -> SyncRun:
     return SyncRun.objects.latest("id")
 
@@ -264,6 +268,25 @@ def test_a_failing_window_fails_the_run_and_stops_the_others(notion, humans_db, 
     assert "500" in run.error, run.error
     assert set(Human.objects.values_list("notion_page_id", "email")) == before
     assert threading.active_count() <= threads  # no window thread left behind
+
+
+def test_a_window_waiting_out_a_retry_stops_with_the_failed_run(settings, notion, humans_db, sync):
+    """Found by review: a window sleeping on a 429's Retry-After when another window failed
+    slept it out, then sent a request for a run already ended (uncounted)."""
+    add_humans(notion, humans_db.database_id, 1000, seed=14, per_minute=10, start=START)
+    assert sync("humans").code == 0
+    notion.reset_counts()
+    settings.NOTION_RETRY_MAX_DELAY = 10  # Retry-After honoured up to 50 s
+    notion.inject_fault(endpoint="data_sources.query", status=429, retry_after=30, count=1)
+    notion.inject_fault(endpoint="data_sources.query", status=400, count=1)
+
+    result = sync("humans")
+
+    assert result.code == 1
+    assert last_run().status == SyncRun.Status.FAILED
+    eventually(lambda: not window_threads(), timeout=5, what="the window threads ended")
+    # Nothing was sent for the run after it ended: every request Notion saw is counted.
+    assert sum(notion.request_counts.values()) == last_run().notion_requests
 
 
 def test_ctrl_c_stops_every_window(notion, humans_db, transactional_db):
