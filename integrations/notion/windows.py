@@ -91,13 +91,12 @@ class Windows:
         *,
         page_window: Callable[..., Iterator[list[dict]]],
         plan: WindowPlan,
-        queue_size: int = 0,
     ) -> None:
         self._page_window = page_window
         self.plan = plan
         # Answers fetched or waiting, all windows together (see `_take_slot`).
         self._slots = threading.Semaphore(max(plan.max_windows, 1))
-        self._results: queue.Queue = queue.Queue(maxsize=queue_size or plan.max_windows + 1)
+        self._results: queue.Queue = queue.Queue(maxsize=plan.max_windows + 1)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._pending = 0
@@ -234,9 +233,16 @@ class Windows:
             )
         return self._split_created(hi=hi, first=first, last=last, last_ids=last_ids, count=count)
 
+    @staticmethod
+    def _estimate_rest(count: int, first: datetime, last: datetime, end: datetime) -> float:
+        """Pages left from `last` to `end`, at the density of the answer that held `count`
+        pages from `first` to `last` (a minute at least: timestamps are minute-granular)."""
+        span = max((last - first).total_seconds(), 60.0)
+        return count * (end - last).total_seconds() / span
+
     def _parts(self, estimate: float) -> int:
-        """How many windows the rest of a window becomes (1: it stays as it is); reserves
-        the new ones."""
+        """How many windows the rest of a window should become (1: it stays as it is). The
+        slots are taken by `_reserve` once the cuts are known."""
         plan = self.plan
         if estimate <= 1.5 * plan.split_records:  # not for the noise of an even window
             return 1
@@ -261,8 +267,7 @@ class Windows:
     ) -> bool:
         """A query by `last_edited_time` (since the last run): the rest, edited on or after
         `last`, is cut by `created_time` at the mirror's quantiles."""
-        now = datetime.now(UTC)
-        estimate = count * (now - last).total_seconds() / max((last - first).total_seconds(), 60)
+        estimate = self._estimate_rest(count, first, last, datetime.now(UTC))
         parts = self._parts(estimate)
         if parts < 2:
             return False
@@ -274,10 +279,8 @@ class Windows:
             if candidates
             else ()
         )
-        with self._lock:
-            if not cuts or self._created + len(cuts) > self.plan.max_windows:
-                return False
-            self._created += len(cuts)
+        if not self._reserve(cuts):
+            return False
         logger.debug("edits since %s split at %s (about %d pages)", last, cuts, estimate)
         edges: list[datetime | None] = [lo, *cuts, hi]
         for start, end in itertools.pairwise(edges):
@@ -295,10 +298,8 @@ class Windows:
     ) -> bool:
         """A query by `created_time`: the rest of the window, [last, hi), is cut evenly by
         time."""
-        plan = self.plan
         end = hi or max(self._horizon, last + _MINUTE)
-        rest = (end - last).total_seconds()
-        estimate = count * rest / max((last - first).total_seconds(), 60.0)
+        estimate = self._estimate_rest(count, first, last, end)
         parts = self._parts(estimate)
         if parts < 2:
             return False
@@ -308,12 +309,19 @@ class Windows:
             for c in minute_boundaries([last + step * i for i in range(1, parts)])
             if last < c < end
         ]
-        with self._lock:
-            if not cuts or self._created + len(cuts) > plan.max_windows:
-                return False
-            self._created += len(cuts)
+        if not self._reserve(cuts):
+            return False
         logger.debug("window [%s, %s) splits at %s (about %d pages)", last, hi, cuts, estimate)
         edges: list[datetime | None] = [last, *cuts, hi]
         for i, (lo, top) in enumerate(itertools.pairwise(edges)):
             self._start(lo, top, last_ids if i == 0 else frozenset())
         return True
+
+    def _reserve(self, cuts) -> bool:
+        """Take a window slot for each cut, or none when they are not all free (another
+        window split meanwhile)."""
+        with self._lock:
+            if not cuts or self._created + len(cuts) > self.plan.max_windows:
+                return False
+            self._created += len(cuts)
+            return True
