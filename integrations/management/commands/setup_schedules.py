@@ -36,61 +36,50 @@ def wanted_schedules() -> list[Wanted]:
     # mode that is due (integrations/runs/schedule.py): incremental, or full when no full
     # run has succeeded since SYNC_SCHEDULE_FULL last came round. The nightly schedule only
     # makes the full run start on its minute; when the two ticks collide, nothing is lost.
-    wanted = [
+    return [
         Wanted(
             name=f"{PREFIX}sync of everything (incremental; full when due)",
             func="integrations.tasks.scheduled_sync",
             args=repr(registry.ALL),
             cron=settings.SYNC_SCHEDULE_INCREMENTAL,
             setting="SYNC_SCHEDULE_INCREMENTAL",
-        )
-    ]
-    wanted.append(
+        ),
         Wanted(
             name=f"{PREFIX}nightly full sync of everything",
             func="integrations.tasks.scheduled_sync",
             args=repr(registry.ALL),
             cron=settings.SYNC_SCHEDULE_FULL,
             setting="SYNC_SCHEDULE_FULL",
-        )
-    )
-    wanted.append(
+        ),
         Wanted(
             name=f"{PREFIX}webhook events waiting for a refresh",
             func="integrations.tasks.refresh_pending_webhook_events",
             args="",
             cron=settings.SYNC_SCHEDULE_REAPER,
             setting="SYNC_SCHEDULE_REAPER",
-        )
-    )
-    wanted.append(
+        ),
         Wanted(
             name=f"{PREFIX}prune old webhook events",
             func="integrations.tasks.prune_webhook_events",
             args="",
             cron="50 4 * * *",
             setting="",
-        )
-    )
-    wanted.append(
+        ),
         Wanted(
             name=f"{PREFIX}stale run reaper",
             func="integrations.tasks.reap_stale_runs",
             args="",
             cron=settings.SYNC_SCHEDULE_REAPER,
             setting="SYNC_SCHEDULE_REAPER",
-        )
-    )
-    wanted.append(
+        ),
         Wanted(
             name=f"{PREFIX}prune old access attempts",
             func="botapp.tasks.prune_access_attempts",
             args="",
             cron=settings.ACCESS_ATTEMPTS_PRUNE_SCHEDULE,
             setting="ACCESS_ATTEMPTS_PRUNE_SCHEDULE",
-        )
-    )
-    return wanted
+        ),
+    ]
 
 
 class Command(BaseCommand):
