@@ -129,8 +129,6 @@ class NotionGateway:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._lock = threading.Lock()
-        # The stop event of the window a thread pages (windows.py): its waits end with it.
-        self._window = threading.local()
         self.requests = 0
         self.retries = 0
 
@@ -138,9 +136,17 @@ class NotionGateway:
         self.client.close()
 
     # -- one call, with the retry policy ------------------------------------------------
-    def _call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+    def _call(
+        self,
+        what: str,
+        fn: Callable[..., Any],
+        *,
+        stop: threading.Event | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """`fn(**kwargs)` under the rate limit and the retry policy. `stop`: the event of the
+        window asking (windows.py); once set, a retry's wait ends and nothing more is sent."""
         attempt = 0
-        stop: threading.Event | None = getattr(self._window, "stop", None)
         while True:
             if self.limiter is not None:
                 self.limiter.wait()
@@ -225,10 +231,13 @@ class NotionGateway:
             _("page %(id)s") % {"id": page_id}, self.client.pages.retrieve, page_id=page_id
         )
 
-    def query(self, data_source_id: str, **body: Any) -> dict:
+    def query(
+        self, data_source_id: str, *, stop: threading.Event | None = None, **body: Any
+    ) -> dict:
         return self._call(
             _("query of %(id)s") % {"id": data_source_id},
             self.client.data_sources.query,
+            stop=stop,
             data_source_id=data_source_id,
             **body,
         )
@@ -320,7 +329,6 @@ class NotionGateway:
             lower = lo if lower is None else max(lower, lo)
         boundary = set(boundary)
         first_answer = split is not None
-        self._window.stop = stop  # this generator runs in its window's thread
         while True:
             last_ts: str | None = None
             last_ids: set[str] = set()
@@ -351,7 +359,7 @@ class NotionGateway:
                     return
                 if cursor:
                     body["start_cursor"] = cursor
-                response = self.query(data_source_id, **body)
+                response = self.query(data_source_id, stop=stop, **body)
                 # Keep only what paging needs: a suspended window must not hold an answer
                 # the sync has finished with (memory stays flat with many windows).
                 results = response.pop("results", None) or []
