@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
+import gc
 import os
 import sys
 
@@ -25,7 +26,14 @@ def main() -> None:
     if refusal:
         sys.stderr.write(refusal + "\n")
         sys.exit(2)
-    execute_from_command_line(sys.argv)
+    try:
+        execute_from_command_line(sys.argv)
+    finally:
+        # The process ends here. Leave what is left to the exit instead of letting the
+        # interpreter's shutdown walk every object of Django and the run in full garbage
+        # collections: 0.08-0.15 s of each command (docs/PERFORMANCE.md). Objects are still
+        # freed by reference counting, atexit handlers and log handlers still run.
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """`manage.py sync` with a count of database round trips (printed as JSON on stderr).
 
-The same process as `python manage.py sync …`; a connection execute_wrapper counts every
-query this process sends. Used by bench/sync_bench.py.
+The same process as `python manage.py sync …` (its `main()`: system checks, exit path and
+all); a connection execute_wrapper counts every query this process sends. Used by
+bench/sync_bench.py.
 """
 
 import json
@@ -14,8 +15,9 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
+
+    import manage
 
     count = {"queries": 0}
 
@@ -24,14 +26,12 @@ def main() -> None:
         return execute(sql, params, many, context)
 
     code = 0
+    sys.argv = ["manage.py", "sync", *sys.argv[1:]]
     with connection.execute_wrapper(counter):
         try:
-            call_command("sync", *sys.argv[1:])
+            manage.main()
         except SystemExit as exc:
-            code = int(exc.code or 0)
-        except Exception as exc:  # noqa: BLE001 - report and exit non-zero like manage.py
-            print(exc, file=sys.stderr)
-            code = 1
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     from integrations.sync.writers import CopyWriter
 
     count["queries"] += CopyWriter.copies  # COPY bypasses execute wrappers; one trip each
