@@ -32,7 +32,9 @@ def main() -> None:
         # The process ends here. Leave what is left to the exit instead of letting the
         # interpreter's shutdown walk every object of Django and the run in full garbage
         # collections: 0.08-0.15 s of each command (docs/PERFORMANCE.md). Objects are still
-        # freed by reference counting, atexit handlers and log handlers still run.
+        # freed by reference counting, and atexit and log handlers still run; only objects
+        # caught in reference cycles are no longer finalised, so close what you open and
+        # never rely on `__del__` at exit (Django closes its connections after a command).
         gc.freeze()
 
 

@@ -12,10 +12,7 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.db import connection
+    from django.db import connection  # manage.main() sets Django up, once
 
     import manage
 
@@ -31,6 +28,8 @@ def main() -> None:
         try:
             manage.main()
         except SystemExit as exc:
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     from integrations.sync.writers import CopyWriter
 

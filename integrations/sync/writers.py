@@ -100,10 +100,10 @@ class CopyWriter(RowWriter):
         # One text parameter split by the server: not a thousand placeholders (the ORM's
         # `__in` spent more time binding them than PostgreSQL spent answering), nor an array
         # parameter, which psycopg adapts element by element in Python. Notion ids are hex
-        # digits and dashes; a key with a comma (none so far) goes as an array.
+        # digits and dashes; an empty key or one with a comma (none so far) goes as an array.
         names = [self.unique_field, *columns]
         cols = ", ".join(self._column(n) for n in names)
-        if any("," in key for key in keys):
+        if any("," in key or not key for key in keys):
             wanted, param = "%s", keys
         else:
             wanted, param = "string_to_array(%s, ',')", ",".join(keys)

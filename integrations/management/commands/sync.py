@@ -18,9 +18,11 @@ from integrations.sync import registry
 
 class Command(BaseCommand):
     help = "Sync Notion data into the database now."
-    # Every system check but the URL ones: a sync serves no URL, and checking them imports
-    # the URLconf and through it every admin module (0.1 s of each run; the web app, migrate
-    # and `manage.py check` still run them).
+    # The system checks of every tag but `urls`: a sync serves no URL, and checking them
+    # imports the URLconf and through it every admin module (0.1 s of each run). Checks
+    # registered without a tag do not run here either (today axes' AXES_*_CALLABLE check and
+    # auth's middleware check, neither about a sync). `migrate` (the release step),
+    # `runserver`, `qcluster` and `manage.py check` still run them all.
     requires_system_checks = [
         tag for name, tag in vars(Tags).items() if not name.startswith("_") and tag != Tags.urls
     ]
