@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -131,22 +130,8 @@ class PeopleListAdmin(admin.ModelAdmin):
         return False  # a list is added by loading it: /import_list or manage.py import_list
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("last_run", "created_by")
-            .annotate(
-                n_entries=Count("entries"),
-                n_ours=Count("entries", filter=~Q(entries__match="")),
-                n_new=Count(
-                    "entries",
-                    filter=Q(
-                        entries__match="",
-                        entries__conflict="",
-                        entries__former_member=None,
-                    ),
-                ),
-            )
+        return selectors.with_entry_counts(
+            super().get_queryset(request).select_related("last_run", "created_by")
         )
 
     def save_model(self, request, obj, form, change) -> None:

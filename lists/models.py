@@ -80,6 +80,15 @@ class PeopleList(models.Model):
         return sheet_url(self.spreadsheet_id, self.sheet_id)
 
 
+def new_entries(through: str = "") -> models.Q:
+    """Entries that are new people (to add to Notion): not matched, not a conflict of
+    members' contacts, not a former member. `through`: the lookup path from another model
+    (`"entries__"` from a list)."""
+    return models.Q(
+        **{f"{through}match": "", f"{through}conflict": "", f"{through}former_member": None}
+    )
+
+
 class ListEntry(models.Model):
     """One person of a list: a row of the sheet (the latest of their submissions), matched
     to an active Human by Telegram handle, then e-mail, then phone. A name alone is never a
@@ -151,9 +160,8 @@ class ListEntry(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    #: entries that are new people (to add to Notion): not matched, not a conflict of
-    #: members' contacts, not a former member
-    NEW = models.Q(match="", conflict="", former_member=None)
+    #: entries that are new people (`new_entries`)
+    NEW = new_entries()
 
     class Meta:
         verbose_name = _("list entry")

@@ -9,12 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from integrations.sheets.errors import SheetsConfigurationError
 from integrations.sheets.factory import google_configured, service_account_email
-from lists.models import ListEntry, PeopleList
+from lists.models import ListEntry, PeopleList, new_entries
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,20 @@ def people_lists_count() -> int:
     return PeopleList.objects.count()
 
 
+def with_entry_counts(lists: QuerySet[PeopleList]) -> QuerySet[PeopleList]:
+    """Each list with its entries counted in the same query: `n_entries`, `n_ours` (matched
+    to our people) and `n_new` (new people, `new_entries`)."""
+    return lists.annotate(
+        n_entries=Count("entries"),
+        n_ours=Count("entries", filter=~Q(entries__match="")),
+        n_new=Count("entries", filter=new_entries(through="entries__")),
+    )
+
+
 def people_lists_overview(*, limit: int = 20) -> list[ListOverview]:
     """Lists, the latest loaded first, with their entries counted (one query)."""
     lists = (
-        PeopleList.objects.annotate(
-            n_entries=Count("entries"),
-            n_ours=Count("entries", filter=~Q(entries__match="")),
-            n_new=Count(
-                "entries",
-                filter=Q(entries__match="", entries__conflict="", entries__former_member=None),
-            ),
-        )
+        with_entry_counts(PeopleList.objects.all())
         .order_by("-is_active", F("last_loaded_at").desc(nulls_last=True), "-pk")
         .only(
             "pk",
