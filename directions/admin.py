@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, Q
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from config.admin_mixins import ReadOnlyAdminMixin
 from directions.models import Direction, Participation
-from people.admin import NOTION_OWNED, ActiveFilter, notion_link
+from people.admin import NOTION_OWNED, ActiveFilter, human_link, notion_link
 
 
 class DirectionParticipationInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -29,8 +27,7 @@ class DirectionParticipationInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("human"))
     def human_link(self, participation: Participation) -> str:
-        url = reverse("admin:people_human_change", args=[participation.human_id])
-        return format_html('<a href="{}">{}</a>', url, participation.human)
+        return human_link(participation.human_id, participation.human)
 
     @admin.display(description=_("Telegram"))
     def telegram(self, participation: Participation) -> str:

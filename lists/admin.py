@@ -24,6 +24,7 @@ from lists import selectors, services
 from lists.columns import FIELD_LABELS, FIELDS
 from lists.models import ListEntry, PeopleList
 from lists.text import list_summary
+from people.admin import human_link
 from people.normalize import normalize_telegram_username
 
 
@@ -286,24 +287,15 @@ class ListEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("human"), ordering="human__full_name")
     def human_link(self, entry: ListEntry) -> str:
-        if entry.human_id is None:
-            return "—"
-        url = reverse("admin:people_human_change", args=[entry.human_id])
-        return format_html('<a href="{}">{}</a>', url, entry.human)
+        return human_link(entry.human_id, entry.human)
 
     @admin.display(description=_("same name as"))
     def name_hint(self, entry: ListEntry) -> str:
-        if entry.name_match_id is None:
-            return "—"
-        url = reverse("admin:people_human_change", args=[entry.name_match_id])
-        return format_html('<a href="{}">{}</a> ?', url, entry.name_match)
+        return human_link(entry.name_match_id, entry.name_match, " ?")
 
     @admin.display(description=_("former member"))
     def former_member_link(self, entry: ListEntry) -> str:
-        if entry.former_member_id is None:
-            return "—"
-        url = reverse("admin:people_human_change", args=[entry.former_member_id])
-        return format_html('<a href="{}">{}</a>', url, entry.former_member)
+        return human_link(entry.former_member_id, entry.former_member)
 
     @admin.display(description=_("row"), ordering="row_number")
     def row(self, entry: ListEntry) -> str:

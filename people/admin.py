@@ -34,6 +34,14 @@ def notion_link(obj) -> str:
     )
 
 
+def human_link(human_id: int | None, human: object, suffix: str = "") -> str:
+    """A link to a Human's admin page (its text: `human`, then `suffix`); "—" for none."""
+    if human_id is None:
+        return "—"
+    url = reverse("admin:people_human_change", args=[human_id])
+    return format_html('<a href="{}">{}</a>{}', url, human, suffix)
+
+
 class ActiveFilter(admin.SimpleListFilter):
     """Active / inactive, with words instead of Yes / No."""
 
